@@ -1,0 +1,43 @@
+# babelrec: `make demo` and `make test` work on a fresh clone (they create .venv and install).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export BABELREC_EVAL_DATA ?= $(abspath ../shared/data)
+
+.PHONY: install demo test lint typecheck unit bench eval-reference clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
+
+# torch first, from the CPU build on disk: otherwise pip pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/babelrec demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check babelrec tests bench
+	$(BIN)/ruff format --check babelrec
+
+typecheck: $(STAMP)
+	$(BIN)/mypy babelrec
+
+test: lint typecheck
+	$(BIN)/python -m pytest -q
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .babelrec .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,226 @@
+"""The `babelrec` command line. Every command takes `--store` and `--chroma-url`; errors are
+one line (add `--debug` for the traceback)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from babelrec.errors import BabelrecError
+from babelrec.models import Filters, HistoryEntry, RecommendationResult, UserProfile
+
+app = typer.Typer(
+    help="babelrec: cross-lingual recommendations that explain themselves.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Embedded Chroma directory (default DATA_DIR/chroma).")
+]
+ChromaUrlOpt = Annotated[
+    str | None, typer.Option("--chroma-url", help="Chroma server URL, e.g. http://127.0.0.1:8000.")
+]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where babelrec keeps state.")]
+EmbedderOpt = Annotated[str | None, typer.Option("--embedder", help="Embedder registry name.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+def demo_catalog_path() -> Path:
+    return Path(str(resources.files("babelrec") / "data" / "demo" / "catalog.jsonl"))
+
+
+def settings_overrides(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _setup_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run_safely(debug: bool, func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a command body; a `BabelrecError` becomes one red line and exit code 1."""
+    _setup_logging(debug)
+    try:
+        return func(*args, **kwargs)
+    except BabelrecError as exc:
+        if debug:
+            raise
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def build_recommender(**overrides: Any) -> Any:
+    from babelrec.recommender import Recommender
+
+    return Recommender.from_settings(**settings_overrides(**overrides))
+
+
+def print_result(result: RecommendationResult, *, title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("item")
+    table.add_column("lang")
+    table.add_column("region")
+    table.add_column("category")
+    table.add_column("score", justify="right")
+    for rec in result.items:
+        text = rec.item.title
+        if rec.explanation is not None:
+            text += f"\n[dim]{rec.explanation.text}[/dim]"
+        table.add_row(
+            str(rec.rank),
+            text,
+            rec.item.language or "?",
+            rec.item.region or "",
+            rec.item.category or "",
+            f"{rec.scores.final:.3f}",
+        )
+    console.print(table)
+    if result.degraded:
+        console.print(f"[yellow]degraded:[/yellow] {result.degraded_reason}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="Catalog file, .jsonl or .csv.")],
+    strict: Annotated[bool, typer.Option(help="Any bad row fails the ingest; nothing is written.")] = False,
+    store: StoreOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    data_dir: DataDirOpt = None,
+    embedder: EmbedderOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Add or update catalog items.
+
+    Example: babelrec ingest catalog.jsonl --store ./store
+    """
+
+    def body() -> None:
+        rec = build_recommender(
+            store_path=store, chroma_url=chroma_url, data_dir=data_dir, embedder=embedder
+        )
+        summary = rec.ingest(path, strict=strict, progress=sys.stderr.isatty())
+        for error in summary.errors:
+            err_console.print(f"[yellow]skipped[/yellow] {path}: {error}", highlight=False)
+        console.print(
+            f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}, "
+            f"skipped {summary.skipped} ({summary.seconds:.1f}s; {rec.store.count()} items "
+            f"in {rec.store.location})"
+        )
+
+    run_safely(debug, body)
+
+
+@app.command()
+def recommend(
+    interests: Annotated[str, typer.Option("--interests", help="What the user likes, any language.")] = "",
+    lang: Annotated[str | None, typer.Option("--lang", help="User language (ISO 639-1).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="User region (ISO 3166).")] = None,
+    history: Annotated[list[str] | None, typer.Option("--history", help="Item id the user liked; repeatable.")] = None,
+    user_file: Annotated[Path | None, typer.Option("--user-file", help="A UserProfile as JSON.")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many items.")] = 10,
+    item_lang: Annotated[list[str] | None, typer.Option("--item-lang", help="Only items in this language; repeatable.")] = None,
+    item_region: Annotated[list[str] | None, typer.Option("--item-region", help="Only items from this region; repeatable.")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="Only this category; repeatable.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="First-stage ranking only.")] = False,
+    store: StoreOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    data_dir: DataDirOpt = None,
+    embedder: EmbedderOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Recommend items for a user.
+
+    Example: babelrec recommend --interests "我喜欢足球和篮球" --lang zh -k 5 --no-llm
+    """
+
+    def body() -> None:
+        if user_file is not None:
+            try:
+                user = UserProfile.model_validate_json(user_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise BabelrecError(f"cannot read user file {user_file}: {exc}") from exc
+        else:
+            from babelrec.retrieval.langid import detect_language
+
+            language = lang or (detect_language(interests) if interests else None) or "en"
+            user = UserProfile(
+                language=language,
+                region=region,
+                interests=interests,
+                history=[HistoryEntry(item_id=i) for i in history or []],
+            )
+        filters = Filters(languages=item_lang, regions=item_region, categories=category)
+        rec = build_recommender(
+            store_path=store, chroma_url=chroma_url, data_dir=data_dir, embedder=embedder
+        )
+        result = rec.recommend(user, k=k, filters=None if filters.is_empty() else filters)
+        if as_json:
+            sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        else:
+            print_result(result)
+
+    run_safely(debug, body)
+
+
+DEMO_USERS = (
+    ("zh", "CN", "我喜欢足球和篮球，也关注人工智能"),
+    ("es", "MX", "Me encanta la cocina tradicional y los festivales"),
+    ("ar", "EG", "أحب التكنولوجيا والفضاء"),
+)
+
+
+@app.command()
+def demo(
+    store: StoreOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    data_dir: DataDirOpt = None,
+    k: Annotated[int, typer.Option("-k")] = 5,
+    debug: DebugOpt = False,
+) -> None:
+    """Ingest the bundled multilingual demo catalog and recommend for three example users.
+
+    Example: babelrec demo --store /tmp/demo-store
+    """
+
+    def body() -> None:
+        rec = build_recommender(store_path=store, chroma_url=chroma_url, data_dir=data_dir)
+        summary = rec.ingest(demo_catalog_path(), progress=sys.stderr.isatty())
+        console.print(
+            f"demo catalog: added {summary.added}, updated {summary.updated}, unchanged "
+            f"{summary.unchanged} -> {rec.store.count()} items in {rec.store.location}"
+        )
+        for language, region, interests in DEMO_USERS:
+            user = UserProfile(language=language, region=region, interests=interests)
+            result = rec.recommend(user, k=k)
+            print_result(result, title=f"[{language}-{region}] {interests}")
+
+    run_safely(debug, body)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+

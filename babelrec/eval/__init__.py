@@ -1,0 +1,1 @@
+"""The offline evaluation harness: datasets, protocols, rankers, metrics and reports."""

