@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from babelrec.errors import BabelrecError
+from babelrec.errors import BabelrecError, ConfigError
 from babelrec.models import Filters, HistoryEntry, RecommendationResult, UserProfile
 
 app = typer.Typer(
@@ -26,13 +27,17 @@ console = Console()
 err_console = Console(stderr=True)
 
 StoreOpt = Annotated[
-    Path | None, typer.Option("--store", help="Embedded Chroma directory (default DATA_DIR/chroma).")
+    Path | None,
+    typer.Option("--store", help="Embedded Chroma directory (default DATA_DIR/chroma)."),
 ]
 ChromaUrlOpt = Annotated[
     str | None, typer.Option("--chroma-url", help="Chroma server URL, e.g. http://127.0.0.1:8000.")
 ]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where babelrec keeps state.")]
 EmbedderOpt = Annotated[str | None, typer.Option("--embedder", help="Embedder registry name.")]
+EmbedderModelOpt = Annotated[
+    str | None, typer.Option("--embedder-model", help="Model path for embedders that take one.")
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 
 
@@ -60,6 +65,15 @@ def run_safely(debug: bool, func: Any, *args: Any, **kwargs: Any) -> Any:
         if debug:
             raise
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        if debug:
+            raise
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        err_console.print(f"[red]error:[/red] invalid setting: {problems}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
@@ -101,11 +115,14 @@ def print_result(result: RecommendationResult, *, title: str | None = None) -> N
 @app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="Catalog file, .jsonl or .csv.")],
-    strict: Annotated[bool, typer.Option(help="Any bad row fails the ingest; nothing is written.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Any bad row fails the ingest; nothing is written.")
+    ] = False,
     store: StoreOpt = None,
     chroma_url: ChromaUrlOpt = None,
     data_dir: DataDirOpt = None,
     embedder: EmbedderOpt = None,
+    embedder_model: EmbedderModelOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Add or update catalog items.
@@ -115,7 +132,11 @@ def ingest(
 
     def body() -> None:
         rec = build_recommender(
-            store_path=store, chroma_url=chroma_url, data_dir=data_dir, embedder=embedder
+            store_path=store,
+            chroma_url=chroma_url,
+            data_dir=data_dir,
+            embedder=embedder,
+            embedder_model=embedder_model,
         )
         summary = rec.ingest(path, strict=strict, progress=sys.stderr.isatty())
         for error in summary.errors:
@@ -131,21 +152,36 @@ def ingest(
 
 @app.command()
 def recommend(
-    interests: Annotated[str, typer.Option("--interests", help="What the user likes, any language.")] = "",
+    interests: Annotated[
+        str, typer.Option("--interests", help="What the user likes, any language.")
+    ] = "",
     lang: Annotated[str | None, typer.Option("--lang", help="User language (ISO 639-1).")] = None,
     region: Annotated[str | None, typer.Option("--region", help="User region (ISO 3166).")] = None,
-    history: Annotated[list[str] | None, typer.Option("--history", help="Item id the user liked; repeatable.")] = None,
-    user_file: Annotated[Path | None, typer.Option("--user-file", help="A UserProfile as JSON.")] = None,
+    history: Annotated[
+        list[str] | None, typer.Option("--history", help="Item id the user liked; repeatable.")
+    ] = None,
+    user_file: Annotated[
+        Path | None, typer.Option("--user-file", help="A UserProfile as JSON.")
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="How many items.")] = 10,
-    item_lang: Annotated[list[str] | None, typer.Option("--item-lang", help="Only items in this language; repeatable.")] = None,
-    item_region: Annotated[list[str] | None, typer.Option("--item-region", help="Only items from this region; repeatable.")] = None,
-    category: Annotated[list[str] | None, typer.Option("--category", help="Only this category; repeatable.")] = None,
+    item_lang: Annotated[
+        list[str] | None,
+        typer.Option("--item-lang", help="Only items in this language; repeatable."),
+    ] = None,
+    item_region: Annotated[
+        list[str] | None,
+        typer.Option("--item-region", help="Only items from this region; repeatable."),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="Only this category; repeatable.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     no_llm: Annotated[bool, typer.Option("--no-llm", help="First-stage ranking only.")] = False,
     store: StoreOpt = None,
     chroma_url: ChromaUrlOpt = None,
     data_dir: DataDirOpt = None,
     embedder: EmbedderOpt = None,
+    embedder_model: EmbedderModelOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Recommend items for a user.
@@ -171,13 +207,64 @@ def recommend(
             )
         filters = Filters(languages=item_lang, regions=item_region, categories=category)
         rec = build_recommender(
-            store_path=store, chroma_url=chroma_url, data_dir=data_dir, embedder=embedder
+            store_path=store,
+            chroma_url=chroma_url,
+            data_dir=data_dir,
+            embedder=embedder,
+            embedder_model=embedder_model,
         )
         result = rec.recommend(user, k=k, filters=None if filters.is_empty() else filters)
         if as_json:
             sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         else:
             print_result(result)
+
+    run_safely(debug, body)
+
+
+@app.command()
+def train(
+    interactions: Annotated[Path, typer.Argument(help="CSV with user_id,item_id[,timestamp].")],
+    mode: Annotated[str, typer.Option(help="shared or per_item weights.")] = "shared",
+    epochs: Annotated[int, typer.Option(help="Passes over the examples.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed (training is deterministic).")] = 0,
+    store: StoreOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    data_dir: DataDirOpt = None,
+    embedder: EmbedderOpt = None,
+    embedder_model: EmbedderModelOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Learn the bilinear ranker's weights W from interactions (BPR) and save them with the store.
+
+    Example: babelrec train interactions.csv --mode per_item --epochs 10
+    """
+
+    def body() -> None:
+        from babelrec.retrieval.bilinear import BilinearRanker, BPRConfig
+        from babelrec.retrieval.training import examples_from_interactions, read_interactions
+
+        if mode not in ("shared", "per_item"):
+            raise ConfigError(f"--mode must be shared or per_item, not {mode!r}")
+        config = BPRConfig(mode=mode, epochs=epochs, seed=seed)
+        rec = build_recommender(
+            store_path=store,
+            chroma_url=chroma_url,
+            data_dir=data_dir,
+            embedder=embedder,
+            embedder_model=embedder_model,
+        )
+        rows = read_interactions(interactions)
+        stored = rec.store.get(sorted({r.item_id for r in rows}), with_vectors=True)
+        vectors = {i: s.vector for i, s in stored.items() if s.vector is not None}
+        examples = examples_from_interactions(rows, vectors)
+        ranker = BilinearRanker.fit(examples, vectors, config)
+        path = rec.save_ranker(ranker)
+        unknown = len({r.item_id for r in rows} - set(vectors))
+        console.print(
+            f"trained {config.mode} weights on {len(examples)} examples "
+            f"({unknown} unknown item ids ignored) -> {path}"
+        )
 
     run_safely(debug, body)
 
@@ -223,4 +310,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

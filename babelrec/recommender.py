@@ -75,7 +75,9 @@ class Recommender:
 
     # -- catalog ---------------------------------------------------------------------------
 
-    def ingest(self, path: str | Path, *, strict: bool = False, progress: bool = False) -> IngestSummary:
+    def ingest(
+        self, path: str | Path, *, strict: bool = False, progress: bool = False
+    ) -> IngestSummary:
         """Add or update the items of a JSONL/CSV catalog (see `babelrec.retrieval.ingest`)."""
         return ingest_file(Path(path), self.store, self.embedder, strict=strict, progress=progress)
 
@@ -104,7 +106,9 @@ class Recommender:
         self.ranker = ranker
         return self.ranker_path
 
-    def profile_for(self, user_or_text: UserProfile | str, language: str | None = None) -> UserProfile:
+    def profile_for(
+        self, user_or_text: UserProfile | str, language: str | None = None
+    ) -> UserProfile:
         """A free-text request becomes a profile whose interests are the text."""
         if isinstance(user_or_text, UserProfile):
             return user_or_text
@@ -175,7 +179,9 @@ class Recommender:
         candidates, unknown = self.first_stage(user, filters=filters, timings=timings)
         warnings = []
         if unknown:
-            warnings.append(f"{len(unknown)} history id(s) not in the catalog: {', '.join(unknown)}")
+            warnings.append(
+                f"{len(unknown)} history id(s) not in the catalog: {', '.join(unknown)}"
+            )
         if not candidates:
             warnings.append("no item in the catalog passes the filters")
         items = [

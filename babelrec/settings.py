@@ -25,7 +25,8 @@ class Settings(BaseSettings):
         default=None, description="Embedded Chroma directory; default: DATA_DIR/chroma."
     )
     chroma_url: str | None = Field(
-        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000; wins over store_path."
+        default=None,
+        description="A Chroma server, e.g. http://127.0.0.1:8000; wins over store_path.",
     )
     collection: str = Field(default="babelrec-items", min_length=3, max_length=512)
     embedder: str = Field(default="usem3", description="Registry name of the embedder.")
@@ -33,7 +34,8 @@ class Settings(BaseSettings):
         default=None, description="Model path or name, for embedders that take one."
     )
     cache_dir: Path = Field(
-        default=DEFAULT_CACHE_DIR, description="Embedding and LLM response caches, shared by clones."
+        default=DEFAULT_CACHE_DIR,
+        description="Embedding and LLM response caches, shared by clones.",
     )
     embedding_cache: bool = True
     batch_size: int = Field(default=64, ge=1)
@@ -54,8 +56,24 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=60.0, gt=0)
     llm_retries: int = Field(default=1, ge=0)
     llm_threads: int | None = Field(default=None, ge=1)
-    reranker: Literal["listwise", "verbalizer", "pointwise"] = "verbalizer"
-    rerank_top: int = Field(default=20, ge=1, description="How many first-stage items the LLM sees.")
+    llm_schema_mode: Literal["auto", "json_schema", "json_object"] = Field(
+        default="auto", description="Structured-output form for the openai backend."
+    )
+    llm_context: int = Field(default=4096, ge=512, description="llama.cpp context tokens.")
+    llm_cache: bool = Field(default=True, description="Cache LLM answers under CACHE_DIR/llm.")
+    llm_explanations: bool = Field(
+        default=True, description="Let the LLM word explanations (checked; else templates)."
+    )
+    reranker: Literal["listwise", "verbalizer", "pointwise", "identity"] = "verbalizer"
+    rerank_top: int = Field(
+        default=20, ge=1, description="How many first-stage items the LLM sees."
+    )
+    rerank_window: int = Field(default=10, ge=2, description="Listwise sliding-window size.")
+    rerank_step: int = Field(default=5, ge=1, description="Listwise sliding-window step.")
+    rerank_shuffles: int = Field(
+        default=0, ge=0, description="Extra shuffled orderings fused against position bias."
+    )
+    rerank_fusion: Literal["rrf", "borda"] = "rrf"
     fusion_alpha: float = Field(default=0.3, ge=0.0, le=1.0)
 
     @field_validator("collection")

@@ -72,7 +72,9 @@ def main() -> None:
     results["lingua"] = (predicted, time.perf_counter() - started, load_s)
 
     report = {"n_titles": len(texts), "per_language_n": Counter(gold), "libraries": {}}
-    print(f"{'library':10} {'accuracy':>8}  " + " ".join(f"{lang:>5}" for lang in sorted(set(gold))))
+    print(
+        f"{'library':10} {'accuracy':>8}  " + " ".join(f"{lang:>5}" for lang in sorted(set(gold)))
+    )
     for name, (pred, secs, load) in results.items():
         acc = sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold)
         per = {}

@@ -117,7 +117,9 @@ class BilinearRanker:
                     rows[pos] += self.item_deltas[index]
         return rows
 
-    def score(self, user_vector: np.ndarray, item_ids: Sequence[str], items: np.ndarray) -> np.ndarray:
+    def score(
+        self, user_vector: np.ndarray, item_ids: Sequence[str], items: np.ndarray
+    ) -> np.ndarray:
         """Scores of `items` (rows aligned with `item_ids`) for one user vector."""
         items = np.asarray(items, dtype=np.float32)
         if items.ndim != 2 or items.shape[1] != self.dimension:
@@ -126,7 +128,10 @@ class BilinearRanker:
             )
         if user_vector.shape != (self.dimension,):
             raise RankerError(f"user vector of shape {user_vector.shape}, need ({self.dimension},)")
-        return np.einsum("nd,nd->n", self.weight_rows(item_ids), items * user_vector[None, :])
+        scores: np.ndarray = np.einsum(
+            "nd,nd->n", self.weight_rows(item_ids), items * user_vector[None, :]
+        )
+        return scores
 
     # -- training --------------------------------------------------------------------------
 
@@ -229,7 +234,8 @@ class BilinearRanker:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+    return out
 
 
 class _Adam:
@@ -250,4 +256,6 @@ class _Adam:
         m = self.b1 * m + (1 - self.b1) * grad
         v = self.b2 * v + (1 - self.b2) * grad * grad
         self.m[target], self.v[target] = m, v
-        param[target] -= self.lr * (m / (1 - self.b1**t)) / (np.sqrt(v / (1 - self.b2**t)) + self.eps)
+        param[target] -= (
+            self.lr * (m / (1 - self.b1**t)) / (np.sqrt(v / (1 - self.b2**t)) + self.eps)
+        )

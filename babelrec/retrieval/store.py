@@ -128,7 +128,9 @@ class VectorStore:
         if chroma_url:
             parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
             if not parsed.hostname:
-                raise StoreError(f"cannot parse Chroma URL {chroma_url!r}; expected http://HOST:PORT")
+                raise StoreError(
+                    f"cannot parse Chroma URL {chroma_url!r}; expected http://HOST:PORT"
+                )
             port = parsed.port or (443 if parsed.scheme == "https" else 8000)
             try:
                 client = chromadb.HttpClient(

@@ -61,7 +61,8 @@ class Embedder(ABC):
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed one query (a user's interests, a chat message); returns (dimension,)."""
-        return self._embed([text], "query")[0]
+        vector: np.ndarray = self._embed([text], "query")[0]
+        return vector
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, "query")
@@ -103,7 +104,8 @@ class Embedder(ABC):
             raise EmbedderError(f"{self.name} returned non-finite values")
         norms = np.linalg.norm(array, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return array / norms
+        normalised: np.ndarray = array / norms
+        return normalised
 
     def _open_cache(self) -> EmbeddingCache | None:
         if self._cache_dir is None:

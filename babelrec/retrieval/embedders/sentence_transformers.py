@@ -57,7 +57,10 @@ class SentenceTransformerEmbedder(Embedder):
                     f"{type(exc).__name__}: {exc}. Point --embedder-model at a local model "
                     "directory."
                 ) from exc
-            self._dimension = int(self._model.get_sentence_embedding_dimension())
+            get_dimension = getattr(self._model, "get_embedding_dimension", None)
+            if get_dimension is None:  # sentence-transformers before the rename
+                get_dimension = self._model.get_sentence_embedding_dimension
+            self._dimension = int(get_dimension())
         return self._model
 
     @property

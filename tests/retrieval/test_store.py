@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from babelrec.errors import EmbeddingMismatchError, StoreError
+from babelrec.models import Filters, Item
+from babelrec.retrieval.embedders import build_embedder
+from babelrec.retrieval.store import VectorStore, where_clause
+
+DIM = 8
+
+
+def items() -> list[Item]:
+    return [
+        Item(id="a", title="Alpha", language="en", region="US", category="sports"),
+        Item(id="b", title="Beta", language="es", region="MX", category="sports"),
+        Item(id="c", title="Gamma", language="zh", region="CN", category="technology"),
+        Item(id="d", title="Delta", language="en", region="GB", category="food"),
+    ]
+
+
+def vectors(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = rng.normal(size=(n, DIM)).astype(np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def open_store(tmp_path: Path, **kw: Any) -> VectorStore:
+    params: dict[str, Any] = {"embedder_name": "test-emb", "dimension": DIM, "store_path": tmp_path}
+    params.update(kw)
+    return VectorStore.open(**params)
+
+
+class StoreContract:
+    """Behaviour shared by the embedded store and the server-backed one."""
+
+    def test_upsert_is_idempotent_by_id(self, store: VectorStore) -> None:
+        vecs = vectors(4)
+        store.upsert(items(), vecs)
+        store.upsert(items(), vecs)
+        assert store.count() == 4
+        changed = items()[0].model_copy(update={"title": "Alpha 2"})
+        store.upsert([changed], vecs[:1])
+        assert store.count() == 4
+        assert store.get(["a"])["a"].item.title == "Alpha 2"
+
+    def test_query_returns_nearest_first_with_cosine(self, store: VectorStore) -> None:
+        vecs = vectors(4)
+        store.upsert(items(), vecs)
+        hits = store.query(vecs[2], 4)
+        assert hits[0].item.id == "c"
+        assert hits[0].similarity == pytest.approx(1.0, abs=1e-4)
+        sims = [h.similarity for h in hits]
+        assert sims == sorted(sims, reverse=True)
+
+    def test_filters_by_language_region_and_category(self, store: VectorStore) -> None:
+        store.upsert(items(), vectors(4))
+        query = vectors(1, seed=5)[0]
+        assert {h.item.id for h in store.query(query, 10, filters=Filters(languages=["en"]))} == {
+            "a",
+            "d",
+        }
+        assert [h.item.id for h in store.query(query, 10, filters=Filters(regions=["mx"]))] == ["b"]
+        got = store.query(query, 10, filters=Filters(categories=["sports"], languages=["es"]))
+        assert [h.item.id for h in got] == ["b"]
+        got = store.query(query, 10, filters=Filters(exclude_categories=["sports"]))
+        assert {h.item.id for h in got} == {"c", "d"}
+
+    def test_exclude_ids_and_n(self, store: VectorStore) -> None:
+        vecs = vectors(4)
+        store.upsert(items(), vecs)
+        hits = store.query(vecs[0], 2, exclude_ids=["a"])
+        assert len(hits) == 2 and "a" not in {h.item.id for h in hits}
+
+    def test_delete_and_count(self, store: VectorStore) -> None:
+        store.upsert(items(), vectors(4))
+        store.delete(["a", "b"])
+        assert store.count() == 2
+        assert set(store.get(["a", "c"])) == {"c"}
+
+    def test_wrong_dimension_is_refused(self, store: VectorStore) -> None:
+        with pytest.raises(EmbeddingMismatchError):
+            store.upsert(items()[:1], np.ones((1, DIM + 1), dtype=np.float32))
+        with pytest.raises(EmbeddingMismatchError):
+            store.query(np.ones(DIM + 1, dtype=np.float32), 3)
+        assert store.count() == 0
+
+    def test_items_round_trip_with_metadata(self, store: VectorStore) -> None:
+        item = Item(id="x", title="标题", text="正文", language="zh", tags=["a"], metadata={"k": 1})
+        store.upsert([item], vectors(1))
+        stored = store.get(["x"], with_vectors=True)["x"]
+        assert stored.item == item
+        assert stored.vector is not None and stored.vector.shape == (DIM,)
+
+
+class TestEmbeddedStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> VectorStore:
+        return open_store(tmp_path)
+
+    def test_reopening_with_another_embedder_fails_clearly(self, tmp_path: Path) -> None:
+        open_store(tmp_path).upsert(items()[:1], vectors(1))
+        with pytest.raises(EmbeddingMismatchError, match="test-emb"):
+            open_store(tmp_path, embedder_name="other", dimension=DIM)
+        with pytest.raises(EmbeddingMismatchError, match="8-d"):
+            open_store(tmp_path, dimension=DIM * 2)
+        assert open_store(tmp_path).count() == 1
+
+    def test_persists_across_clients(self, tmp_path: Path) -> None:
+        open_store(tmp_path).upsert(items(), vectors(4))
+        assert open_store(tmp_path).count() == 4
+
+    def test_failed_upsert_rolls_back(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        store = open_store(tmp_path)
+        store.upsert(items()[:2], vectors(2))
+        original = store.collection.upsert
+        calls = {"n": 0}
+
+        def flaky_upsert(**kwargs: Any) -> None:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError("disk full")
+            original(**kwargs)
+
+        monkeypatch.setattr(store, "_batch_size", lambda: 1)
+        monkeypatch.setattr(store.collection, "upsert", flaky_upsert)
+        changed = [items()[0].model_copy(update={"title": "changed"}), *items()[2:]]
+        with pytest.raises(StoreError, match="rolled back"):
+            store.upsert(changed, vectors(3, seed=3))
+        monkeypatch.setattr(store.collection, "upsert", original)
+        assert store.count() == 2
+        assert store.get(["a"])["a"].item.title == "Alpha"
+
+    def test_foreign_collection_is_refused(self, tmp_path: Path) -> None:
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        chromadb.PersistentClient(path=str(tmp_path), settings=settings).create_collection(
+            "babelrec-items"
+        )
+        with pytest.raises(EmbeddingMismatchError, match="not made by babelrec"):
+            open_store(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+class TestServerStore(StoreContract):
+    @pytest.fixture
+    def store(
+        self, chroma_server: str, request: pytest.FixtureRequest, tmp_path: Path
+    ) -> VectorStore:
+        name = "t-" + request.node.name.replace("_", "-")[:40] + "-x"
+        return VectorStore.open(
+            embedder_name="test-emb",
+            dimension=DIM,
+            chroma_url=chroma_server,
+            collection=name,
+            data_dir=tmp_path,
+        )
+
+
+def test_unreachable_server_is_a_store_error(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    with pytest.raises(StoreError, match="cannot reach"):
+        VectorStore.open(
+            embedder_name="e",
+            dimension=DIM,
+            chroma_url=f"http://127.0.0.1:{free_port()}",
+            data_dir=tmp_path,
+        )
+
+
+def test_where_clause_shapes() -> None:
+    assert where_clause(None) is None
+    assert where_clause(Filters()) is None
+    assert where_clause(Filters(languages=["EN"])) == {"language": {"$in": ["en"]}}
+    both = where_clause(Filters(languages=["en"], regions=["us"]))
+    assert both == {"$and": [{"language": {"$in": ["en"]}}, {"region": {"$in": ["US"]}}]}
+
+
+def test_hashing_embedder_and_store_agree_on_dimension(tmp_path: Path) -> None:
+    emb = build_embedder("hashing")
+    store = VectorStore.open(embedder_name=emb.name, dimension=emb.dimension, store_path=tmp_path)
+    store.upsert(items(), emb.embed_documents([i.title for i in items()]))
+    assert store.count() == 4
