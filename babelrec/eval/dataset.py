@@ -263,10 +263,11 @@ class _Loader:
             if not values:
                 continue
             if len(values) != len(header):
-                self.problem(INTERACTIONS_FILE, number, f"{len(values)} fields, expected {len(header)}")
+                message = f"{len(values)} fields, expected {len(header)}"
+                self.problem(INTERACTIONS_FILE, number, message)
                 continue
             data: dict[str, object] = dict(zip(header, values, strict=True))
-            if data.get("rating", None) == "":
+            if data.get("rating") == "":
                 data["rating"] = None
             try:
                 row = InteractionRow.model_validate(data)

@@ -3,8 +3,10 @@
 Impressions come from ``mind/behaviors.tsv``. A news item is usable when xMIND has a Chinese text
 for it. Entries without one are removed from histories and candidate lists (counted per reason);
 an impression is then kept when it still has a history, a clicked and an unclicked candidate.
-This is the rule behind the 1,958 impressions of FACTS.md. Categories come from
-``mind/news.tsv`` where it lists the news. MIND times carry no zone; they are stored as UTC.
+This is the rule behind the 1,958 impressions of FACTS.md (requiring every id to have Chinese
+text would keep only 170). Removed entries are counted over every impression read, kept or not.
+Categories come from ``mind/news.tsv`` where it lists the news. MIND times carry no zone; they
+are stored as UTC.
 
 ``mind-mixed`` keeps the same impressions, but each news that also has English text in
 ``mind/news.tsv`` is shown in English with probability 0.5, decided per news id by a seeded
@@ -84,9 +86,7 @@ def shown_in_english(news_id: str, seed: int) -> bool:
     return int.from_bytes(digest[:8], "big") < 2**63
 
 
-def _impressions(
-    data_dir: Path, usable: set[str], dropped: Counter[str]
-) -> list[ImpressionRow]:
+def _impressions(data_dir: Path, usable: set[str], dropped: Counter[str]) -> list[ImpressionRow]:
     rows: list[ImpressionRow] = []
     text = require(data_dir, BEHAVIORS).read_text(encoding="utf-8")
     for line in text.splitlines():
@@ -106,8 +106,10 @@ def _impressions(
             elif nid in candidates:
                 dropped["candidate entry: duplicate in impression"] += 1
             elif nid not in usable:
-                dropped[f"candidate entry ({'clicked' if label == '1' else 'unclicked'}): "
-                        "no Chinese text"] += 1
+                dropped[
+                    f"candidate entry ({'clicked' if label == '1' else 'unclicked'}): "
+                    "no Chinese text"
+                ] += 1
             else:
                 candidates.append(nid)
                 labels.append(1 if label == "1" else 0)
@@ -128,8 +130,11 @@ def _impressions(
                 timestamp = datetime.strptime(time, TIME_FORMAT).replace(tzinfo=UTC)
                 rows.append(
                     ImpressionRow(
-                        id=impression_id, user_id=user_id, history=kept_history,
-                        candidates=candidates, labels=labels,
+                        id=impression_id,
+                        user_id=user_id,
+                        history=kept_history,
+                        candidates=candidates,
+                        labels=labels,
                         timestamp=timestamp,
                     )
                 )
@@ -175,8 +180,12 @@ def _convert(data_dir: Path, out_dir: Path, seed: int, *, mixed: bool) -> Conver
         out_dir=str(out_dir),
         seed=seed,
         content_hash=content_hash,
-        counts={"impressions": len(impressions), "users": len(users), "items": len(items),
-                "interactions": 0},
+        counts={
+            "impressions": len(impressions),
+            "users": len(users),
+            "items": len(items),
+            "interactions": 0,
+        },
         dropped=dropped_counts(dropped),
         notes={
             "items_zh": languages["zh"],

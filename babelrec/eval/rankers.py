@@ -1,0 +1,155 @@
+"""Rankers the harness compares, in a registry by name.
+
+Each ranker sees the same frozen cases and returns one score per candidate. `prepare` may
+train on the training cases (never on the test cases). Ships baselines (random, popularity)
+next to babelrec's own stages (cosine, bilinear) so that every comparison is in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from babelrec.errors import ConfigError
+from babelrec.eval.dataset import Dataset
+from babelrec.eval.protocols import EvalCase
+from babelrec.retrieval.bilinear import BilinearRanker, BPRConfig, TrainingExample
+from babelrec.retrieval.users import mean_vector
+
+
+@dataclass
+class EvalContext:
+    """What rankers may use: the dataset, item vectors, training cases and the seed."""
+
+    dataset: Dataset
+    vectors: dict[str, np.ndarray]
+    train_cases: list[EvalCase]
+    seed: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def user_vector(self, case: EvalCase) -> np.ndarray | None:
+        known = [self.vectors[i] for i in case.history if i in self.vectors]
+        return mean_vector(np.stack(known)) if known else None
+
+    def matrix(self, ids: Sequence[str]) -> np.ndarray:
+        return np.stack([self.vectors[i] for i in ids])
+
+
+class EvalRanker(ABC):
+    """Scores the candidates of a case; higher is better."""
+
+    def prepare(self, context: EvalContext) -> None:  # noqa: B027 - optional hook
+        """Train or precompute before scoring; the default needs nothing."""
+
+    @abstractmethod
+    def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        """One score per `case.candidates`, in order."""
+
+    def stats(self) -> dict[str, float]:
+        """Ranker-specific figures for the report (e.g. LLM tokens per user)."""
+        return {}
+
+
+def _case_seed(seed: int, case_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}:{case_id}".encode()).digest()[:8], "little")
+
+
+class RandomRanker(EvalRanker):
+    """Uniform random scores, reproducible per case for a seed."""
+
+    def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        rng = np.random.default_rng(_case_seed(context.seed, case.case_id))
+        return rng.random(len(case.candidates)).tolist()
+
+
+class PopularityRanker(EvalRanker):
+    """How often each item appears in users' histories (clicks), counted over the dataset."""
+
+    def prepare(self, context: EvalContext) -> None:
+        counts: Counter[str] = Counter()
+        for row in context.dataset.impressions:
+            counts.update(row.history)
+        for interaction in context.dataset.interactions:
+            counts[interaction.item_id] += 1
+        self.counts = counts
+
+    def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        return [float(self.counts.get(i, 0)) for i in case.candidates]
+
+
+class CosineRanker(EvalRanker):
+    """Cosine of the mean history vector with each candidate's vector."""
+
+    def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        user = context.user_vector(case)
+        if user is None:
+            return [0.0] * len(case.candidates)
+        return (context.matrix(case.candidates) @ user).tolist()
+
+
+class BilinearEvalRanker(EvalRanker):
+    """babelrec's first ranking, with identity weights or weights learned by BPR on the
+    training cases (positives against that case's other candidates)."""
+
+    def __init__(self, weights: str = "learned", **bpr: Any) -> None:
+        if weights not in ("identity", "learned"):
+            raise ConfigError(f"bilinear weights must be identity or learned, not {weights!r}")
+        self.weights = weights
+        self.bpr = BPRConfig(**bpr)
+        self.ranker: BilinearRanker | None = None
+
+    def prepare(self, context: EvalContext) -> None:
+        dim = next(iter(context.vectors.values())).shape[0]
+        if self.weights == "identity":
+            self.ranker = BilinearRanker.identity(dim)
+            return
+        examples = []
+        for case in context.train_cases:
+            user = context.user_vector(case)
+            if user is None:
+                continue
+            negatives = [c for c in case.candidates if c not in case.positives]
+            for positive in case.positives:
+                examples.append(TrainingExample(user, positive, negatives))
+        config = self.bpr.model_copy(update={"seed": context.seed})
+        self.ranker = BilinearRanker.fit(examples, context.vectors, config)
+
+    def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        assert self.ranker is not None, "prepare() first"
+        user = context.user_vector(case)
+        if user is None:
+            return [0.0] * len(case.candidates)
+        return self.ranker.score(user, case.candidates, context.matrix(case.candidates)).tolist()
+
+
+RankerFactory = Callable[..., EvalRanker]
+
+RANKERS: dict[str, RankerFactory] = {
+    "random": RandomRanker,
+    "popularity": PopularityRanker,
+    "cosine": CosineRanker,
+    "bilinear": BilinearEvalRanker,
+}
+
+
+def build_ranker(name: str, options: dict[str, Any]) -> EvalRanker:
+    if name == "llm" and "llm" not in RANKERS:
+        from babelrec.eval.llm_ranker import register
+
+        register(RANKERS)
+    try:
+        factory = RANKERS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown ranker {name!r}; choose one of: {', '.join(sorted([*RANKERS, 'llm']))}"
+        ) from None
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        raise ConfigError(f"ranker {name!r}: {exc}") from None
