@@ -85,6 +85,20 @@ def build_recommender(**overrides: Any) -> Any:
     return Recommender.from_settings(**settings_overrides(**overrides))
 
 
+def llm_overrides(
+    llm: str | None, url: str | None, model: str | None, reranker: str | None
+) -> dict[str, Any]:
+    """Settings for the LLM options; a model that names a file is a GGUF path."""
+    values: dict[str, Any] = {"llm": llm, "llm_url": url, "reranker": reranker}
+    if model is not None and (model.endswith(".gguf") or Path(model).is_file()):
+        values["llm_model_path"] = Path(model)
+    else:
+        values["llm_model"] = model
+    if url is not None and llm is None:
+        values["llm"] = "openai"
+    return settings_overrides(**values)
+
+
 def print_result(result: RecommendationResult, *, title: str | None = None) -> None:
     table = Table(title=title, show_lines=False, title_justify="left")
     table.add_column("#", justify="right")
@@ -177,6 +191,19 @@ def recommend(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     no_llm: Annotated[bool, typer.Option("--no-llm", help="First-stage ranking only.")] = False,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="LLM backend: llama-cpp, openai or none.")
+    ] = None,
+    llm_url: Annotated[
+        str | None, typer.Option("--llm-url", help="OpenAI-compatible base URL (--llm openai).")
+    ] = None,
+    llm_model: Annotated[
+        str | None,
+        typer.Option("--llm-model", help="Hosted model name, gemma3/smollm2, or a GGUF path."),
+    ] = None,
+    reranker: Annotated[
+        str | None, typer.Option("--reranker", help="verbalizer, listwise or pointwise.")
+    ] = None,
     store: StoreOpt = None,
     chroma_url: ChromaUrlOpt = None,
     data_dir: DataDirOpt = None,
@@ -184,7 +211,7 @@ def recommend(
     embedder_model: EmbedderModelOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Recommend items for a user.
+    """Recommend items for a user; an LLM reranks and explains unless --no-llm.
 
     Example: babelrec recommend --interests "我喜欢足球和篮球" --lang zh -k 5 --no-llm
     """
@@ -212,8 +239,11 @@ def recommend(
             data_dir=data_dir,
             embedder=embedder,
             embedder_model=embedder_model,
+            **llm_overrides(llm, llm_url, llm_model, reranker),
         )
-        result = rec.recommend(user, k=k, filters=None if filters.is_empty() else filters)
+        result = rec.recommend(
+            user, k=k, filters=None if filters.is_empty() else filters, use_llm=not no_llm
+        )
         if as_json:
             sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         else:
@@ -265,6 +295,51 @@ def train(
             f"trained {config.mode} weights on {len(examples)} examples "
             f"({unknown} unknown item ids ignored) -> {path}"
         )
+
+    run_safely(debug, body)
+
+
+@app.command("eval")
+def eval_command(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML (or a bundled file name).")],
+    limit: Annotated[int | None, typer.Option("--limit", help="Evaluate at most N cases.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Report folder.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Shared data folder (BABELREC_EVAL_DATA).")
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare rankers on real data; writes report.md, report.json and PNG plots.
+
+    Example: babelrec eval babelrec/eval/experiments/mind_zh.yaml --limit 300 --out eval-out/mind-zh
+    """
+
+    def body() -> None:
+        from babelrec.eval.experiment import load_experiment
+        from babelrec.eval.runner import run_experiment
+        from babelrec.settings import Settings
+
+        exp = load_experiment(experiment)
+        out_dir = out or Path("eval-out") / exp.name
+        summary = run_experiment(
+            exp,
+            out_dir=out_dir,
+            limit=limit,
+            data_dir=data,
+            cache_dir=Settings().cache_dir,
+            progress=sys.stderr.isatty(),
+        )
+        table = Table(title=f"{exp.name} ({summary['protocol']['test_cases']} cases)")
+        metrics = ["auc", "mrr", "ndcg@10", "recall@10"]
+        table.add_column("ranker")
+        for metric in metrics:
+            table.add_column(metric, justify="right")
+        for row in summary["results"]:
+            table.add_row(
+                row["ranker"], *(f"{row['metrics'].get(m, float('nan')):.3f}" for m in metrics)
+            )
+        console.print(table)
+        console.print(f"report: {out_dir / 'report.md'}")
 
     run_safely(debug, body)
 

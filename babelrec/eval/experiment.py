@@ -1,14 +1,14 @@
 """Experiment files: which dataset, protocol, rankers, metrics and baseline, as validated YAML.
 
-    name: mind-zh
-    dataset: mind-zh            # a converter name (see babelrec.eval.converters)
-    protocol: {kind: impressions, min_history: 1}
-    rankers:
-      - {name: random}
-      - {name: cosine}
-      - {name: bilinear, label: bilinear-learned, weights: learned}
-    baseline: cosine
-    seed: 0
+name: mind-zh
+dataset: mind-zh            # a converter name (see babelrec.eval.converters)
+protocol: {kind: impressions, min_history: 1}
+rankers:
+  - {name: random}
+  - {name: cosine}
+  - {name: bilinear, label: bilinear-learned, weights: learned}
+baseline: cosine
+seed: 0
 """
 
 from __future__ import annotations
@@ -61,7 +61,15 @@ class Experiment(BaseModel):
     rankers: list[RankerConfig] = Field(min_length=1)
     baseline: str
     metrics: list[str] = Field(
-        default_factory=lambda: ["auc", "mrr", "ndcg@5", "ndcg@10", "recall@10", "recall@20", "hit@10"]
+        default_factory=lambda: [
+            "auc",
+            "mrr",
+            "ndcg@5",
+            "ndcg@10",
+            "recall@10",
+            "recall@20",
+            "hit@10",
+        ]
     )
     k: int = Field(default=10, ge=1)
     test_fraction: float = Field(
@@ -95,6 +103,7 @@ def load_experiment(path: str | Path) -> Experiment:
         return Experiment.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None

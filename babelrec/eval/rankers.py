@@ -65,7 +65,7 @@ class RandomRanker(EvalRanker):
 
     def score(self, case: EvalCase, context: EvalContext) -> list[float]:
         rng = np.random.default_rng(_case_seed(context.seed, case.case_id))
-        return rng.random(len(case.candidates)).tolist()
+        return [float(x) for x in rng.random(len(case.candidates))]
 
 
 class PopularityRanker(EvalRanker):
@@ -90,7 +90,7 @@ class CosineRanker(EvalRanker):
         user = context.user_vector(case)
         if user is None:
             return [0.0] * len(case.candidates)
-        return (context.matrix(case.candidates) @ user).tolist()
+        return [float(x) for x in context.matrix(case.candidates) @ user]
 
 
 class BilinearEvalRanker(EvalRanker):
@@ -125,7 +125,8 @@ class BilinearEvalRanker(EvalRanker):
         user = context.user_vector(case)
         if user is None:
             return [0.0] * len(case.candidates)
-        return self.ranker.score(user, case.candidates, context.matrix(case.candidates)).tolist()
+        scores = self.ranker.score(user, case.candidates, context.matrix(case.candidates))
+        return [float(x) for x in scores]
 
 
 RankerFactory = Callable[..., EvalRanker]

@@ -78,7 +78,8 @@ def split_cases(
     cases: Sequence[EvalCase], test_fraction: float, seed: int
 ) -> tuple[list[EvalCase], list[EvalCase]]:
     """Split by user (a user's cases all go one way), deterministically for a seed."""
-    train, test = [], []
+    train: list[EvalCase] = []
+    test: list[EvalCase] = []
     for case in cases:
         digest = hashlib.sha256(f"{seed}:{case.user_id}".encode()).digest()
         (test if int.from_bytes(digest[:4], "little") / 2**32 < test_fraction else train).append(

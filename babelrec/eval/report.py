@@ -1,0 +1,202 @@
+"""Writing an experiment's report: `report.json` (every number), `report.md` (tables with the
+best marked and intervals) and PNG plots (metric by ranker; per-language breakdown)."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("babelrec", "numpy", "scipy", "chromadb", "llama-cpp-python", "pydantic")
+TABLE_METRICS = ("auc", "mrr", "mrr_all", "ndcg@5", "ndcg@10", "recall@10", "recall@20", "hit@10")
+BEYOND_METRICS = (
+    "catalog_coverage",
+    "ild@10",
+    "popularity@10",
+    "cross_lingual@10",
+    "calibration_js@10",
+)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _table(summary: dict[str, Any], metrics: tuple[str, ...], higher_is_better: bool = True) -> str:
+    rows = summary["results"]
+    present = [m for m in metrics if any(m in r["metrics"] for r in rows)]
+    best: dict[str, float] = {}
+    for metric in present:
+        values = [r["metrics"].get(metric) for r in rows]
+        finite = [v for v in values if isinstance(v, float) and not math.isnan(v)]
+        if finite:
+            best[metric] = max(finite) if higher_is_better else min(finite)
+    lines = ["| ranker | " + " | ".join(present) + " |", "|---" * (len(present) + 1) + "|"]
+    for row in rows:
+        cells = []
+        for metric in present:
+            value = row["metrics"].get(metric)
+            text = _fmt(value)
+            if higher_is_better and metric in best and value == best[metric]:
+                text = f"**{text}**"
+            cells.append(text)
+        lines.append(f"| {row['ranker']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _comparison_table(summary: dict[str, Any]) -> str:
+    comparisons = summary["comparisons"]
+    lines = [
+        f"Each ranker against the baseline `{comparisons['baseline']}`, per user: mean difference, "
+        "95% bootstrap interval, Wilcoxon signed-rank p-value.",
+        "",
+        "| ranker | metric | difference | 95% interval | p |",
+        "|---|---|---|---|---|",
+    ]
+    for ranker, by_metric in comparisons["against"].items():
+        for metric, c in by_metric.items():
+            lines.append(
+                f"| {ranker} | {metric} | {c['mean_difference']:+.4f} | "
+                f"[{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}] | {_fmt(c['p_value'])} |"
+            )
+    return "\n".join(lines)
+
+
+def _breakdown_tables(summary: dict[str, Any], key: str, metric: str) -> str:
+    details = summary["details"]
+    groups = sorted({g for d in details.values() for g in d[key]})
+    lines = ["| ranker | " + " | ".join(groups) + " |", "|---" * (len(groups) + 1) + "|"]
+    for label, d in details.items():
+        cells = [
+            f"{_fmt(d[key][g].get(metric))} (n={int(d[key][g]['n'])})" if g in d[key] else "–"
+            for g in groups
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    exp, proto = summary["experiment"], summary["protocol"]
+    parts = [
+        f"# {exp['name']}: {exp['dataset']}, {proto['kind']}",
+        "",
+        f"{proto['test_cases']} test cases from {proto['test_users']} users "
+        f"({proto['train_cases']} training cases; limit {proto['limit']}); embedder "
+        f"`{exp['embedder']}`; seed {exp['seed']}; dataset hash "
+        f"`{summary['dataset']['content_hash'][:16]}`.",
+        f"Left out by the protocol: {proto['skipped'] or 'nothing'}.",
+        "",
+        "## Ranking quality (best in bold)",
+        "",
+        _table(summary, TABLE_METRICS),
+        "",
+        "## Beyond accuracy",
+        "",
+        _table(summary, BEYOND_METRICS, higher_is_better=False),
+        "",
+        "## Paired comparison",
+        "",
+        _comparison_table(summary),
+        "",
+        "## nDCG@10 by user language",
+        "",
+        _breakdown_tables(summary, "by_user_language", "ndcg@10"),
+        "",
+        "## nDCG@10 by language of the clicked/target item",
+        "",
+        _breakdown_tables(summary, "by_item_language", "ndcg@10"),
+        "",
+        "## Cost",
+        "",
+        "| ranker | seconds per user | other |",
+        "|---|---|---|",
+    ]
+    for row in summary["results"]:
+        stats = dict(row["stats"])
+        per_user = stats.pop("seconds_per_user", float("nan"))
+        stats.pop("seconds", None)
+        other = ", ".join(f"{k} {_fmt(v)}" for k, v in stats.items()) or "–"
+        parts.append(f"| {row['ranker']} | {_fmt(per_user)} | {other} |")
+    return "\n".join(parts) + "\n"
+
+
+def plots(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    rankers = [r["ranker"] for r in summary["results"]]
+    baseline = summary["comparisons"]["baseline"]
+    against = summary["comparisons"]["against"]
+    for metric in ("ndcg@10", "auc"):
+        values = [r["metrics"].get(metric, float("nan")) for r in summary["results"]]
+        errors = []
+        for label, value in zip(rankers, values, strict=True):
+            c = against.get(label, {}).get(metric)
+            errors.append(
+                [
+                    max(0.0, value - (c["ci_low"] + c["mean_a"])),
+                    max(0.0, (c["ci_high"] + c["mean_a"]) - value),
+                ]
+                if c and label != baseline and not math.isnan(c["ci_low"])
+                else [0.0, 0.0]
+            )
+        fig, ax = plt.subplots(figsize=(max(5, len(rankers) * 1.2), 3.5))
+        ax.bar(rankers, values, yerr=list(zip(*errors, strict=True)), capsize=4, color="#4c72b0")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{summary['experiment']['name']}: {metric} (95% interval vs {baseline})")
+        ax.tick_params(axis="x", rotation=30)
+        fig.tight_layout()
+        path = out_dir / f"{metric.replace('@', '_at_')}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    details = summary["details"]
+    groups = sorted({g for d in details.values() for g in d["by_user_language"]})
+    fig, ax = plt.subplots(figsize=(max(5, len(rankers) * 1.2), 3.5))
+    width = 0.8 / max(1, len(groups))
+    for pos, group in enumerate(groups):
+        heights = [
+            details[r]["by_user_language"].get(group, {}).get("ndcg@10", 0.0) for r in rankers
+        ]
+        ax.bar([i + pos * width for i in range(len(rankers))], heights, width, label=group)
+    ax.set_xticks([i + width * (len(groups) - 1) / 2 for i in range(len(rankers))], rankers)
+    ax.tick_params(axis="x", rotation=30)
+    ax.set_ylabel("nDCG@10")
+    ax.set_title("nDCG@10 by user language")
+    ax.legend(title="user language")
+    fig.tight_layout()
+    path = out_dir / "by_language.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+def write_report(summary: dict[str, Any], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary["versions"] = package_versions()
+    summary["machine"] = {"platform": platform.platform(), "python": platform.python_version()}
+    (out_dir / "report.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    (out_dir / "report.md").write_text(markdown(summary), encoding="utf-8")
+    summary["plots"] = [p.name for p in plots(summary, out_dir)]
