@@ -1,0 +1,105 @@
+"""LLM rerankers as evaluation rankers: a first stage (cosine or learned bilinear) orders the
+case's candidates, an LLM reranker reorders its top `top`, the rest keep first-stage order.
+
+Options (in the experiment file): `mode` (listwise, verbalizer, pointwise), `first_stage`
+(cosine or bilinear), `top`, `alpha` (fusion weight), `shuffles`, `llm` and `model` (backend and
+packaged model or GGUF path), `history` (how many recent history titles the prompt shows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from babelrec.eval.protocols import EvalCase
+from babelrec.eval.rankers import (
+    BilinearEvalRanker,
+    CosineRanker,
+    EvalContext,
+    EvalRanker,
+    RankerFactory,
+)
+from babelrec.models import Candidate, StageScores, UserProfile
+
+
+class LLMEvalRanker(EvalRanker):
+    def __init__(
+        self,
+        mode: str = "verbalizer",
+        first_stage: str = "bilinear",
+        top: int = 10,
+        alpha: float = 0.3,
+        shuffles: int = 0,
+        llm: str = "llama-cpp",
+        model: str | None = None,
+        history: int = 5,
+        **first_stage_options: Any,
+    ) -> None:
+        from babelrec.agent.llm.registry import build_llm
+        from babelrec.agent.rerank import RerankConfig, build_reranker
+        from babelrec.settings import Settings
+
+        path = Path(model) if model and model.endswith(".gguf") else None
+        settings = Settings(
+            llm=llm,
+            llm_model_path=path,
+            llm_model=model if model and path is None else "gemma3",
+        )
+        self.first: EvalRanker = (
+            BilinearEvalRanker(**first_stage_options)
+            if first_stage == "bilinear"
+            else CosineRanker()
+        )
+        config = RerankConfig(top=top, alpha=alpha, shuffles=shuffles, timeout=None)
+        self.reranker = build_reranker(mode, build_llm(settings), config)
+        self.history = history
+        self.totals = {"cases": 0, "degraded": 0, "repairs": 0, "prompt_tokens": 0, "wins": 0.0}
+        self.bias_samples = 0
+
+    def prepare(self, context: EvalContext) -> None:
+        self.first.prepare(context)
+
+    def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        first = self.first.score(case, context)
+        order = sorted(range(len(case.candidates)), key=lambda i: -first[i])
+        items = context.dataset.items
+        candidates = [
+            Candidate(
+                item=items[case.candidates[i]],
+                scores=StageScores(retrieval=first[i], bilinear=first[i], final=first[i]),
+            )
+            for i in order
+        ]
+        user = UserProfile(
+            id=case.user_id,
+            language=case.user_language or "en",
+            region=case.user_region,
+            history=case.history,
+        )
+        recent = [items[i] for i in case.history[-self.history :] if i in items]
+        result = self.reranker.rerank(user, candidates, history=recent)
+        self.totals["cases"] += 1
+        self.totals["degraded"] += int(result.degraded)
+        self.totals["repairs"] += result.repairs.total
+        self.totals["prompt_tokens"] += result.prompt_tokens
+        if result.first_position_wins is not None:
+            self.totals["wins"] += result.first_position_wins
+            self.bias_samples += 1
+        rank = {c.item.id: pos for pos, c in enumerate(result.candidates)}
+        n = len(case.candidates)
+        return [float(n - rank.get(item_id, n)) for item_id in case.candidates]
+
+    def stats(self) -> dict[str, float]:
+        cases = max(1, int(self.totals["cases"]))
+        stats = {
+            "degraded_share": self.totals["degraded"] / cases,
+            "repairs_per_list": self.totals["repairs"] / cases,
+            "prompt_tokens_per_user": self.totals["prompt_tokens"] / cases,
+        }
+        if self.bias_samples:
+            stats["first_shown_wins"] = self.totals["wins"] / self.bias_samples
+        return stats
+
+
+def register(registry: dict[str, RankerFactory]) -> None:
+    registry["llm"] = LLMEvalRanker
