@@ -220,11 +220,12 @@ class VectorStore:
     ) -> list[Hit]:
         """The `n` items nearest to `vector` (cosine) that pass `filters`, minus `exclude_ids`."""
         vector = self._checked_vectors(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
-        total = self.count()
-        if total == 0 or n <= 0:
+        if n <= 0:
             return []
         excluded = set(exclude_ids)
-        want = min(total, n + len(excluded))
+        # Chroma returns fewer than n_results when the collection is smaller, so no count()
+        # round trip is needed (it would double the latency against a server).
+        want = n + len(excluded)
         result = self.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=want,
