@@ -27,6 +27,7 @@ from babelrec.models import (
 from babelrec.settings import Settings
 
 if TYPE_CHECKING:
+    from babelrec.agent.chat.state import ChatReply
     from babelrec.recommender import Recommender
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BabelrecError",
     "Candidate",
+    "ChatReply",
     "Explanation",
     "Filters",
     "HistoryEntry",
@@ -53,4 +55,8 @@ def __getattr__(name: str) -> Any:
         from babelrec.recommender import Recommender
 
         return Recommender
+    if name == "ChatReply":
+        from babelrec.agent.chat.state import ChatReply
+
+        return ChatReply
     raise AttributeError(f"module 'babelrec' has no attribute {name!r}")

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from babelrec.agent.chat.cli import chat_command
 from babelrec.errors import BabelrecError, ConfigError
 from babelrec.models import Filters, HistoryEntry, RecommendationResult, UserProfile
 
@@ -377,6 +378,9 @@ def demo(
             print_result(result, title=f"[{language}-{region}] {interests}")
 
     run_safely(debug, body)
+
+
+app.command("chat")(chat_command)
 
 
 def main() -> None:

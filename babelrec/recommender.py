@@ -10,10 +10,11 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from babelrec.agent.pipeline import GenerativeStage
 from babelrec.errors import RankerError
 from babelrec.models import (
     Candidate,
@@ -29,6 +30,9 @@ from babelrec.retrieval.ingest import IngestSummary, ingest_file
 from babelrec.retrieval.store import VectorStore
 from babelrec.retrieval.users import build_user_vector
 from babelrec.settings import Settings
+
+if TYPE_CHECKING:
+    from babelrec.agent.chat.state import ChatReply
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ class Recommender:
         self.embedder = embedder
         self.store = store
         self.ranker = ranker or self._load_ranker()
+        self._generative: GenerativeStage | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Recommender:
@@ -171,8 +176,13 @@ class Recommender:
         filters: Filters | None = None,
         explain: bool = True,
         language: str | None = None,
+        use_llm: bool | None = None,
     ) -> RecommendationResult:
-        """The top `k` items for a user (or a free-text request), best first."""
+        """The top `k` items for a user (or a free-text request), best first.
+
+        The LLM reranks the first-stage short list unless `use_llm=False` or `settings.llm` is
+        "none"; `explain=True` adds explanations (grounded templates when the LLM is off).
+        """
         started = time.perf_counter()
         user = self.profile_for(user_or_text, language)
         timings: dict[str, float] = {}
@@ -184,19 +194,42 @@ class Recommender:
             )
         if not candidates:
             warnings.append("no item in the catalog passes the filters")
+        llm_on = self.settings.llm != "none" if use_llm is None else use_llm
+        history = [s.item for s in self.store.get(user.history_ids).values()]
+        stage = self.generative.run(
+            user, candidates, k=k, history=history, explain=explain, use_llm=llm_on
+        )
+        timings.update(stage.timings)
+        explanations = stage.explanations or []
         items = [
-            Recommendation(rank=pos, item=c.item, scores=c.scores)
-            for pos, c in enumerate(candidates[:k], start=1)
+            Recommendation(
+                rank=pos,
+                item=c.item,
+                scores=c.scores,
+                explanation=explanations[pos - 1] if pos <= len(explanations) else None,
+            )
+            for pos, c in enumerate(stage.candidates[:k], start=1)
         ]
+        ranker = "bilinear" if not self.ranker.is_identity else "bilinear(identity)"
         timings["total"] = time.perf_counter() - started
         return RecommendationResult(
             user=user,
             items=items,
-            ranker="bilinear" if not self.ranker.is_identity else "bilinear(identity)",
+            ranker=f"{ranker}+{stage.reranker}" if stage.reranker else ranker,
+            degraded=stage.degraded_reason is not None,
+            degraded_reason=stage.degraded_reason,
             warnings=warnings,
             unknown_history=unknown,
+            repairs=stage.repairs,
             timings=timings,
         )
+
+    @property
+    def generative(self) -> GenerativeStage:
+        """LLM rerank and explanations; the LLM loads on first use."""
+        if self._generative is None:
+            self._generative = GenerativeStage(self.settings)
+        return self._generative
 
     async def arecommend(
         self,
@@ -206,8 +239,26 @@ class Recommender:
         filters: Filters | None = None,
         explain: bool = True,
         language: str | None = None,
+        use_llm: bool | None = None,
     ) -> RecommendationResult:
         """`recommend` without blocking the event loop (runs in a worker thread)."""
         return await asyncio.to_thread(
-            self.recommend, user_or_text, k, filters=filters, explain=explain, language=language
+            self.recommend,
+            user_or_text,
+            k,
+            filters=filters,
+            explain=explain,
+            language=language,
+            use_llm=use_llm,
         )
+
+    def chat(self, session_id: str, message: str) -> ChatReply:
+        """One turn of a conversation (see `babelrec.agent.chat`); sessions persist under
+        `data_dir`, so a new process continues where the last one stopped."""
+        from babelrec.agent.chat.agent import ChatAgent
+
+        agent = self.__dict__.get("_chat_agent")
+        if agent is None:
+            agent = self.__dict__["_chat_agent"] = ChatAgent(self)
+        reply: ChatReply = agent.respond(session_id, message)
+        return reply

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     llm_context: int = Field(default=4096, ge=512, description="llama.cpp context tokens.")
     llm_cache: bool = Field(default=True, description="Cache LLM answers under CACHE_DIR/llm.")
     llm_explanations: bool = Field(
-        default=True, description="Let the LLM word explanations (checked; else templates)."
+        default=False,
+        description="Let the LLM word explanations (checked; else templates). Off by default: "
+        "the packaged models are slow at it and rarely pass the checks (docs/llm.md).",
     )
     reranker: Literal["listwise", "verbalizer", "pointwise", "identity"] = "verbalizer"
     rerank_top: int = Field(
@@ -74,7 +76,15 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Extra shuffled orderings fused against position bias."
     )
     rerank_fusion: Literal["rrf", "borda"] = "rrf"
+    rerank_calibrate: bool = Field(
+        default=True, description="Verbalizer: subtract the content-free label prior."
+    )
     fusion_alpha: float = Field(default=0.3, ge=0.0, le=1.0)
+    chat_agent: Literal["auto", "rules", "tools"] = Field(
+        default="auto",
+        description="Chat path: rules only, LLM tool calling (falls back to rules), or auto "
+        "(tool calling when llm is openai).",
+    )
 
     @field_validator("collection")
     @classmethod

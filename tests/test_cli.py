@@ -119,5 +119,5 @@ def test_train_saves_weights_that_recommend_then_uses(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", str(log), "--epochs", "2", *common])
     assert result.exit_code == 0, result.output
     assert "trained shared weights on 18 examples (1 unknown item ids ignored)" in result.output
-    rec = runner.invoke(app, ["recommend", "--interests", "topic 1", "--json", *common])
+    rec = runner.invoke(app, ["recommend", "--interests", "topic 1", "--json", "--no-llm", *common])
     assert json.loads(rec.stdout)["ranker"] == "bilinear"

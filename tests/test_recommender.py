@@ -24,6 +24,7 @@ def test_public_api_is_pinned() -> None:
         [
             "BabelrecError",
             "Candidate",
+            "ChatReply",
             "Explanation",
             "Filters",
             "HistoryEntry",
@@ -38,6 +39,7 @@ def test_public_api_is_pinned() -> None:
         ]
     )
     assert babelrec.Recommender is Recommender
+    assert babelrec.ChatReply.__name__ == "ChatReply"
 
 
 @pytest.mark.slow

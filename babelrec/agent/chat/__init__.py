@@ -1,0 +1,42 @@
+"""A conversational recommender: rules (and optionally a tool-calling LLM) over the pipeline,
+with sessions kept in SQLite under the data directory.
+
+Names load on first use, so the CLI can register `babelrec chat` without importing the agent.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from babelrec.agent.chat.agent import ChatAgent
+    from babelrec.agent.chat.intent import Intent, parse
+    from babelrec.agent.chat.sessions import SessionStore
+    from babelrec.agent.chat.state import ChatReply, Constraints, ConversationState
+
+_WHERE = {
+    "ChatAgent": "agent",
+    "ChatReply": "state",
+    "Constraints": "state",
+    "ConversationState": "state",
+    "Intent": "intent",
+    "SessionStore": "sessions",
+    "parse": "intent",
+}
+
+__all__ = [
+    "ChatAgent",
+    "ChatReply",
+    "Constraints",
+    "ConversationState",
+    "Intent",
+    "SessionStore",
+    "parse",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f"babelrec.agent.chat.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'babelrec.agent.chat' has no attribute {name!r}")
