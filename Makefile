@@ -15,7 +15,7 @@ $(BIN)/python:
 # torch first, from the CPU build on disk: otherwise pip pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "torch==2.13.0"
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	touch $(STAMP)
 
 install: $(STAMP)
