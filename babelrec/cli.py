@@ -80,10 +80,27 @@ def run_safely(debug: bool, func: Any, *args: Any, **kwargs: Any) -> Any:
         raise typer.Exit(130) from None
 
 
-def build_recommender(**overrides: Any) -> Any:
+def build_recommender(
+    store: Path | None,
+    chroma_url: str | None,
+    data_dir: Path | None,
+    embedder: str | None = None,
+    embedder_model: str | None = None,
+    **overrides: Any,
+) -> Any:
+    """A `Recommender` from settings, with the command's store and embedder options on top."""
     from babelrec.recommender import Recommender
 
-    return Recommender.from_settings(**settings_overrides(**overrides))
+    return Recommender.from_settings(
+        **settings_overrides(
+            store_path=store,
+            chroma_url=chroma_url,
+            data_dir=data_dir,
+            embedder=embedder,
+            embedder_model=embedder_model,
+            **overrides,
+        )
+    )
 
 
 def llm_overrides(
@@ -146,13 +163,7 @@ def ingest(
     """
 
     def body() -> None:
-        rec = build_recommender(
-            store_path=store,
-            chroma_url=chroma_url,
-            data_dir=data_dir,
-            embedder=embedder,
-            embedder_model=embedder_model,
-        )
+        rec = build_recommender(store, chroma_url, data_dir, embedder, embedder_model)
         summary = rec.ingest(path, strict=strict, progress=sys.stderr.isatty())
         for error in summary.errors:
             err_console.print(f"[yellow]skipped[/yellow] {path}: {error}", highlight=False)
@@ -235,11 +246,11 @@ def recommend(
             )
         filters = Filters(languages=item_lang, regions=item_region, categories=category)
         rec = build_recommender(
-            store_path=store,
-            chroma_url=chroma_url,
-            data_dir=data_dir,
-            embedder=embedder,
-            embedder_model=embedder_model,
+            store,
+            chroma_url,
+            data_dir,
+            embedder,
+            embedder_model,
             **llm_overrides(llm, llm_url, llm_model, reranker),
         )
         result = rec.recommend(
@@ -278,13 +289,7 @@ def train(
         if mode not in ("shared", "per_item"):
             raise ConfigError(f"--mode must be shared or per_item, not {mode!r}")
         config = BPRConfig(mode=mode, epochs=epochs, seed=seed)
-        rec = build_recommender(
-            store_path=store,
-            chroma_url=chroma_url,
-            data_dir=data_dir,
-            embedder=embedder,
-            embedder_model=embedder_model,
-        )
+        rec = build_recommender(store, chroma_url, data_dir, embedder, embedder_model)
         rows = read_interactions(interactions)
         stored = rec.store.get(sorted({r.item_id for r in rows}), with_vectors=True)
         vectors = {i: s.vector for i, s in stored.items() if s.vector is not None}
@@ -366,7 +371,7 @@ def demo(
     """
 
     def body() -> None:
-        rec = build_recommender(store_path=store, chroma_url=chroma_url, data_dir=data_dir)
+        rec = build_recommender(store, chroma_url, data_dir)
         summary = rec.ingest(demo_catalog_path(), progress=sys.stderr.isatty())
         console.print(
             f"demo catalog: added {summary.added}, updated {summary.updated}, unchanged "

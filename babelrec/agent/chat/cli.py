@@ -81,7 +81,7 @@ def chat_command(
         from babelrec.agent.chat.agent import ChatAgent
         from babelrec.agent.chat.replies import describe, say
 
-        rec = build_recommender(store_path=store, chroma_url=chroma_url, data_dir=data_dir, llm=llm)
+        rec = build_recommender(store, chroma_url, data_dir, llm=llm)
         agent = ChatAgent(rec, k=k)
         known = agent.sessions.load(session)
         if known is not None and known.turns and not as_json:
