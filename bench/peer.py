@@ -45,7 +45,9 @@ def embeddings_adapter(embedder: Any) -> Any:
     return Adapter()
 
 
-def stock_langchain(cases: list[Any], items: dict[str, Any], embedder: Any, model: Path, top: int):
+def stock_langchain(
+    cases: list[Any], items: dict[str, Any], embedder: Any, model: Path, top: int
+) -> tuple[list[list[str]], list[float], int]:
     import chromadb
     from langchain_chroma import Chroma
     from langchain_community.chat_models import ChatLlamaCpp
@@ -69,7 +71,7 @@ def stock_langchain(cases: list[Any], items: dict[str, Any], embedder: Any, mode
         verbose=False,
     )
     ranker = chat.with_structured_output(Ranking)
-    orders, seconds = [], []
+    orders, seconds, failures = [], [], 0
     for case in cases:
         started = time.perf_counter()
         query = " ".join(items[i].title for i in case.history[-5:] if i in items)
@@ -91,10 +93,11 @@ def stock_langchain(cases: list[Any], items: dict[str, Any], embedder: Any, mode
             picked = [i for i in dict.fromkeys(answer.ids) if i in shown]  # type: ignore[union-attr]
         except Exception:  # a stock pipeline has no repair: a failed parse keeps retrieval order
             picked = []
+            failures += 1
         order = picked + [i for i in retrieved if i not in picked]
         seconds.append(time.perf_counter() - started)
         orders.append(order)
-    return orders, seconds
+    return orders, seconds, failures
 
 
 def ndcg_at_10(order: list[str], positives: set[str]) -> float:
@@ -148,7 +151,9 @@ def main() -> None:
         )
 
     with tempfile.TemporaryDirectory():
-        peer_orders, peer_seconds = stock_langchain(cases, dataset.items, embedder, model, args.top)
+        peer_orders, peer_seconds, peer_failures = stock_langchain(
+            cases, dataset.items, embedder, model, args.top
+        )
 
     rows = {}
     for name, orders, secs in (
@@ -171,6 +176,7 @@ def main() -> None:
     names = list(rows)
     speedup = rows[names[1]]["seconds_per_request"] / rows[names[0]]["seconds_per_request"]
     print(f"babelrec is {speedup:.1f}x the speed of the stock pipeline on {len(cases)} impressions")
+    print(f"stock pipeline answers that failed to parse (kept retrieval order): {peer_failures}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
