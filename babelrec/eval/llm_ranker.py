@@ -70,13 +70,17 @@ class LLMEvalRanker(EvalRanker):
             )
             for i in order
         ]
+        # An impression may show an item the user already clicked; the reranker never
+        # recommends history items, so such a candidate would silently drop out of the ranking.
+        shown = set(case.candidates)
+        history = [i for i in case.history if i not in shown]
         user = UserProfile(
             id=case.user_id,
             language=case.user_language or "en",
             region=case.user_region,
-            history=case.history,
+            history=history,
         )
-        recent = [items[i] for i in case.history[-self.history :] if i in items]
+        recent = [items[i] for i in history[-self.history :] if i in items]
         result = self.reranker.rerank(user, candidates, history=recent)
         self.totals["cases"] += 1
         self.totals["degraded"] += int(result.degraded)

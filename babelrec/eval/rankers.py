@@ -31,6 +31,7 @@ class EvalContext:
     vectors: dict[str, np.ndarray]
     train_cases: list[EvalCase]
     seed: int = 0
+    test_cases: list[EvalCase] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def user_vector(self, case: EvalCase) -> np.ndarray | None:
@@ -69,14 +70,17 @@ class RandomRanker(EvalRanker):
 
 
 class PopularityRanker(EvalRanker):
-    """How often each item appears in users' histories (clicks), counted over the dataset."""
+    """How often each item appears in users' histories (clicks), counted over the dataset,
+    leaving out the held-out test interactions themselves."""
 
     def prepare(self, context: EvalContext) -> None:
+        held_out = {(c.user_id, p) for c in context.test_cases for p in c.positives}
         counts: Counter[str] = Counter()
         for row in context.dataset.impressions:
             counts.update(row.history)
         for interaction in context.dataset.interactions:
-            counts[interaction.item_id] += 1
+            if (interaction.user_id, interaction.item_id) not in held_out:
+                counts[interaction.item_id] += 1
         self.counts = counts
 
     def score(self, case: EvalCase, context: EvalContext) -> list[float]:

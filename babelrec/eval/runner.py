@@ -181,7 +181,9 @@ def run_experiment(
     texts = [dataset.items[i].embedding_text() for i in needed]
     matrix = embed_in_batches(embedder, texts, progress=progress, desc="embedding items")
     vectors = dict(zip(needed, matrix, strict=True))
-    context = EvalContext(dataset=dataset, vectors=vectors, train_cases=train, seed=experiment.seed)
+    context = EvalContext(
+        dataset=dataset, vectors=vectors, train_cases=train, test_cases=test, seed=experiment.seed
+    )
 
     user_language = {c.case_id: c.user_language or "?" for c in test}
     target_language = {c.case_id: _target_language(c, dataset) for c in test}
