@@ -119,7 +119,7 @@ class BilinearEvalRanker(EvalRanker):
             if user is None:
                 continue
             negatives = [c for c in case.candidates if c not in case.positives]
-            for positive in case.positives:
+            for positive in sorted(case.positives):  # sets iterate in per-process order
                 examples.append(TrainingExample(user, positive, negatives))
         config = self.bpr.model_copy(update={"seed": context.seed})
         self.ranker = BilinearRanker.fit(examples, context.vectors, config)
