@@ -2,8 +2,9 @@
 case's candidates, an LLM reranker reorders its top `top`, the rest keep first-stage order.
 
 Options (in the experiment file): `mode` (listwise, verbalizer, pointwise), `first_stage`
-(cosine or bilinear), `top`, `alpha` (fusion weight), `shuffles`, `llm` and `model` (backend and
-packaged model or GGUF path), `history` (how many recent history titles the prompt shows).
+(cosine or bilinear), `top`, `alpha` (fusion weight), `shuffles`, `calibrate` (verbalizer label
+calibration, on as in the settings), `llm` and `model` (backend and packaged model or GGUF path),
+`history` (how many recent history titles the prompt shows).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class LLMEvalRanker(EvalRanker):
         top: int = 10,
         alpha: float = 0.3,
         shuffles: int = 0,
+        calibrate: bool = True,
         llm: str = "llama-cpp",
         model: str | None = None,
         history: int = 5,
@@ -50,7 +52,9 @@ class LLMEvalRanker(EvalRanker):
             if first_stage == "bilinear"
             else CosineRanker()
         )
-        config = RerankConfig(top=top, alpha=alpha, shuffles=shuffles, timeout=None)
+        config = RerankConfig(
+            top=top, alpha=alpha, shuffles=shuffles, calibrate=calibrate, timeout=None
+        )
         self.reranker = build_reranker(mode, build_llm(settings), config)
         self.history = history
         self.totals = {"cases": 0, "degraded": 0, "repairs": 0, "prompt_tokens": 0, "wins": 0.0}
