@@ -76,7 +76,7 @@ def ingest_items(
         vectors = embed_in_batches(
             embedder, [item.embedding_text() for item in to_write], progress=progress
         )
-        store.upsert(to_write, vectors)
+        store.upsert(to_write, vectors, existing=stored.keys())
     summary.seconds = time.perf_counter() - started
     return summary
 

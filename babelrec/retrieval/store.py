@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,8 +246,17 @@ class VectorStore:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def upsert(self, items: Sequence[Item], vectors: np.ndarray) -> None:
-        """Insert or replace `items` with their `vectors`, all or nothing."""
+    def upsert(
+        self,
+        items: Sequence[Item],
+        vectors: np.ndarray,
+        *,
+        existing: Collection[str] | None = None,
+    ) -> None:
+        """Insert or replace `items` with their `vectors`, all or nothing.
+
+        `existing` (the ids among `items` already stored, when the caller knows them) spares a
+        look-up of the new ones: only records that exist need saving for a rollback."""
         if len(items) != len(vectors):
             raise StoreError(f"{len(items)} items but {len(vectors)} vectors")
         if not items:
@@ -256,14 +265,15 @@ class VectorStore:
         ids = [item.id for item in items]
         if len(set(ids)) != len(ids):
             raise StoreError("duplicate item ids in one upsert")
-        before = self.get(ids, with_vectors=True)
+        before = self.get(
+            ids if existing is None else [i for i in ids if i in existing], with_vectors=True
+        )
         try:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(
                     ids=ids[part],
                     embeddings=vectors[part].tolist(),
                     metadatas=[_item_metadata(item) for item in items[part]],
-                    documents=[item.embedding_text() for item in items[part]],
                 )
         except Exception as exc:
             self._restore(ids, before)
@@ -285,7 +295,6 @@ class VectorStore:
                     ids=[s.item.id for s in old],
                     embeddings=[s.vector.tolist() for s in old if s.vector is not None],
                     metadatas=[_item_metadata(s.item) for s in old],
-                    documents=[s.item.embedding_text() for s in old],
                 )
         except Exception:  # the original error is the one the user needs to see
             logger.exception("rollback of a failed upsert also failed")
