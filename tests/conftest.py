@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,22 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, log:
         time.sleep(0.3)
     proc.kill()
     raise RuntimeError(f"server did not listen on {port} in {timeout}s: {log.read_text()[-2000:]}")
+
+
+@contextmanager
+def running_server(command: list[str], port: int, log: Path, timeout: float) -> Iterator[None]:
+    """Start a server process on 127.0.0.1:`port`, wait until it listens, stop it afterwards."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc, timeout, log)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -76,19 +93,6 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     path = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    log = path / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, proc, 60, log)
+    command = [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)]
+    with running_server(command, port, path / "server.log", timeout=60):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
