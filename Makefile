@@ -48,7 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rerank.py --candidates 20 10 50 --listwise-max 20 --requests 1 --shuffles 2
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/memory.py
-	$(BIN)/python bench/peer.py --cases 8
+	$(BIN)/python bench/peer.py --cases 50
 	$(BIN)/python bench/summary.py --started $$(cat bench/results/.started)
 
 clean:

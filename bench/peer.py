@@ -118,6 +118,7 @@ def main() -> None:
     from babelrec.eval.llm_ranker import LLMEvalRanker
     from babelrec.eval.rankers import EvalContext
     from babelrec.eval.runner import make_cases, prepared_dataset, resolve_data_dir, split_cases
+    from babelrec.eval.stats import paired_comparison
     from babelrec.retrieval.embedders import build_embedder
     from babelrec.settings import Settings
 
@@ -164,7 +165,7 @@ def main() -> None:
             cases, dataset.items, embedder, model, args.top
         )
 
-    rows = {}
+    rows, per_case = {}, {}
     for name, orders, secs in (
         ("first stage alone (cosine of the mean history vector)", first_orders, first_seconds),
         ("babelrec (cosine + verbalizer, fused)", ours_orders, ours_seconds),
@@ -175,6 +176,7 @@ def main() -> None:
         ),
     ):
         quality = [ndcg_at_10(o, c.positives) for o, c in zip(orders, cases, strict=True)]
+        per_case[name] = {c.case_id: q for c, q in zip(cases, quality, strict=True)}
         rows[name] = {
             "seconds_per_request": float(np.mean(secs[1:] if len(secs) > 1 else secs)),
             "ndcg@10": float(np.mean(quality)),
@@ -187,6 +189,14 @@ def main() -> None:
     speedup = rows[names[2]]["seconds_per_request"] / rows[names[1]]["seconds_per_request"]
     print(f"babelrec is {speedup:.1f}x the speed of the stock pipeline on {len(cases)} impressions")
     print(f"stock pipeline answers that failed to parse (kept retrieval order): {peer_failures}")
+    comparisons = {}
+    for a, b in ((names[0], names[1]), (names[0], names[2]), (names[2], names[1])):
+        cmp = paired_comparison(per_case[a], per_case[b])
+        comparisons[f"{b} vs {a}"] = cmp.model_dump()
+        print(
+            f"nDCG@10 {b.split(' (')[0]} - {a.split(' (')[0]}: {cmp.mean_difference:+.3f} "
+            f"(95% interval {cmp.ci_low:+.3f} to {cmp.ci_high:+.3f}, p={cmp.p_value:.2g})"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -196,6 +206,7 @@ def main() -> None:
                 "rows": rows,
                 "speedup": speedup,
                 "stock_parse_failures": peer_failures,
+                "paired_ndcg@10": comparisons,
             },
             indent=2,
         ),
