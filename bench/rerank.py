@@ -84,7 +84,10 @@ def main() -> None:
     parser.add_argument("--model", default="gemma3", help="gemma3, smollm2 or a GGUF path")
     parser.add_argument("--candidates", type=int, nargs="+", default=[20], help="list sizes")
     parser.add_argument(
-        "--listwise-max", type=int, default=20, help="skip listwise above this many candidates"
+        "--listwise-max", type=int, default=50, help="skip listwise above this many candidates"
+    )
+    parser.add_argument(
+        "--compare-at", type=int, default=20, help="list size of the verbalizer/listwise ratio"
     )
     parser.add_argument("--requests", type=int, default=2, help="requests per logprob mode")
     parser.add_argument("--listwise-requests", type=int, default=1)
@@ -127,7 +130,8 @@ def main() -> None:
                     row = run_mode(uncached, rec, mode, args.requests, size)
                     row["mode"] += " (no prefix cache)"
                     rows.append({**row, "candidates": size})
-    compared = max(size for size in args.candidates if size <= args.listwise_max)
+    timed = [size for size in args.candidates if size <= args.listwise_max]
+    compared = args.compare_at if args.compare_at in timed else max(timed)
     by_mode = {row["mode"]: row for row in rows if row["candidates"] == compared}
     speedup = (
         by_mode["listwise"]["seconds_per_request"] / by_mode["verbalizer"]["seconds_per_request"]

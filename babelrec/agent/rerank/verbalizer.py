@@ -6,15 +6,16 @@ log-probability of every label, and that is each candidate's score.
 With `calibrate=True` the scores are corrected for the model's preference for some labels
 (contextual calibration, Zhao et al., 2021): the label log-probabilities of a content-free prompt
 (same template, every item "N/A") are subtracted. That prompt depends only on the locale and the
-number of labels, so the response cache answers it after the first time.
+number of labels, so it is asked once per LLM, locale and list length and then kept.
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
-from babelrec.agent.llm.base import LOGPROB_FLOOR
+from babelrec.agent.llm.base import LLM, LOGPROB_FLOOR
 from babelrec.agent.prompting import chat, item_block, user_fields
 from babelrec.agent.rerank.base import Reranker
 from babelrec.errors import LLMOutputError
@@ -22,6 +23,11 @@ from babelrec.models import Candidate, Item, RepairCounts, UserProfile
 from babelrec.prompts.loader import PromptTemplate
 
 LABELS = string.ascii_uppercase
+#: Content-free label log-probabilities per LLM, by template and labels. Rerankers are built per
+#: request; this lets every request after the first skip the calibration prompt.
+_PRIORS: WeakKeyDictionary[LLM, dict[tuple[str, str, str, str], dict[str, float]]] = (
+    WeakKeyDictionary()
+)
 
 
 class VerbalizerReranker(Reranker):
@@ -67,6 +73,14 @@ class VerbalizerReranker(Reranker):
 
     def _label_prior(self, template: PromptTemplate, labels: str) -> dict[str, float]:
         """Label log-probabilities when no item says anything: the model's position bias."""
+        assert self.llm is not None
+        priors = _PRIORS.setdefault(self.llm, {})
+        key = (template.locale, template.system, template.user, labels)
+        if key not in priors:
+            priors[key] = self._content_free_logprobs(template, labels)
+        return priors[key]
+
+    def _content_free_logprobs(self, template: PromptTemplate, labels: str) -> dict[str, float]:
         assert self.llm is not None
         blank = Item(id="-", title="N/A")
         messages = chat(

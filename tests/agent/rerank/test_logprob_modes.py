@@ -77,6 +77,16 @@ def test_calibration_removes_a_label_prior() -> None:
     calibrated = VerbalizerReranker(llm, RerankConfig(alpha=1.0, calibrate=True))
     assert calibrated.rerank(USER, cands).candidates[0].item.id == "item-03"
     assert "N/A" in llm.prompts[-1][-1].content
+    # the content-free prompt depends only on the locale and the labels: asked once, then kept
+    assert len(llm.calls) == 2
+    assert calibrated.rerank(USER, cands[::-1]).candidates[0].item.id == "item-03"
+    assert len(llm.calls) == 3
+    # kept per LLM, so a reranker built for the next request reuses it too
+    again = VerbalizerReranker(llm, RerankConfig(alpha=1.0, calibrate=True))
+    assert again.rerank(USER, cands).candidates[0].item.id == "item-03"
+    assert len(llm.calls) == 4
+    calibrated.rerank(UserProfile(language="es", interests="fútbol"), cands)
+    assert len(llm.calls) == 6  # another locale: its own content-free prompt
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "borda"])
