@@ -45,7 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/embedders.py --repeats 1 --single-n 30 --speed-texts 128
-	$(BIN)/python bench/rerank.py --candidates 20 10 50 --listwise-max 20 --requests 1 --shuffles 2
+	$(BIN)/python bench/rerank.py --candidates 20 10 50 --requests 1 --shuffles 2
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/peer.py --cases 50

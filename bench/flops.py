@@ -18,7 +18,7 @@ import numpy as np
 E5_LAYERS, E5_HIDDEN, E5_FFN = 12, 384, 1536
 
 
-def matmul_gflops(threads: int, n: int = 2048, repeats: int = 5) -> float:
+def matmul_gflops(threads: int, n: int = 2048, repeats: int = 10) -> float:
     """Best GFLOP/s of an n x n float32 matrix product on `threads` BLAS threads."""
     from threadpoolctl import threadpool_limits
 
