@@ -115,8 +115,18 @@ def ratios(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 ">= 5x",
             )
         )
+        at = rerank["speedup_at_candidates"]
         for mode, speedup in rerank.get("prefix_cache_speedup", {}).items():
-            rows.append((f"prefix cache, {mode}", f"{speedup:.2f}x faster with it", ""))
+            cached = next(
+                (r for r in rerank["rows"] if r["mode"] == mode and r["candidates"] == at), None
+            )
+            reused = (
+                f" ({cached['prefix_reused_tokens_per_request']:.0f} of "
+                f"{cached['prompt_tokens_per_request']:.0f} prompt tokens reused)"
+                if cached
+                else ""
+            )
+            rows.append((f"prefix cache, {mode}", f"{speedup:.2f}x faster with it{reused}", ""))
     if e2e := results.get("end_to_end"):
         shares = ", ".join(f"{k} {v:.1%}" for k, v in e2e["stage_share"].items() if v >= 0.001)
         rows.append(
