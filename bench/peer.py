@@ -116,7 +116,7 @@ def main() -> None:
     from babelrec.agent.llm.local import DEFAULT_PACKAGED_MODEL, packaged_model_path
     from babelrec.eval.experiment import load_experiment
     from babelrec.eval.llm_ranker import LLMEvalRanker
-    from babelrec.eval.rankers import EvalContext
+    from babelrec.eval.rankers import CosineRanker, EvalContext
     from babelrec.eval.runner import make_cases, prepared_dataset, resolve_data_dir, split_cases
     from babelrec.eval.stats import paired_comparison
     from babelrec.retrieval.embedders import build_embedder
@@ -151,13 +151,14 @@ def main() -> None:
         )
 
     # the first stage alone, as the floor both LLM pipelines should not fall below
+    cosine = CosineRanker()
     first_orders, first_seconds = [], []
     for case in cases:
         started = time.perf_counter()
-        history = [vectors[i] for i in case.history] or [np.zeros(embedder.dimension)]
-        user = np.mean(history, axis=0)
-        cosine = np.array([vectors[i] @ user for i in case.candidates])
-        first_orders.append([case.candidates[i] for i in np.argsort(-cosine, kind="stable")])
+        scores = cosine.score(case, context)
+        first_orders.append(
+            [case.candidates[i] for i in np.argsort(-np.array(scores), kind="stable")]
+        )
         first_seconds.append(time.perf_counter() - started)
 
     with tempfile.TemporaryDirectory():

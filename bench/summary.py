@@ -12,7 +12,6 @@ import os
 import platform
 import subprocess
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,8 @@ PACKAGES = (
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
+    from babelrec.eval.report import package_versions
+
     info: dict[str, Any] = {
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -53,13 +54,7 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration, IndexError, ValueError):
         pass
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    info["packages"] = versions
+    info["packages"] = package_versions(PACKAGES)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
     )
