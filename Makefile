@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy babelrec
+	$(BIN)/lint-imports
 
 test: lint typecheck
 	$(BIN)/python -m pytest -q

@@ -47,7 +47,7 @@ def titles() -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    from babelrec.retrieval.langid import SUPPORTED, detect_languages
+    from babelrec.i18n.langid import SUPPORTED, detect_languages
 
     rows = titles()
     texts, gold = [t for t, _ in rows], [g for _, g in rows]

@@ -113,12 +113,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "peer.json")
     args = parser.parse_args()
 
-    from babelrec.agent.llm.local import DEFAULT_PACKAGED_MODEL, packaged_model_path
     from babelrec.eval.experiment import load_experiment
     from babelrec.eval.llm_ranker import LLMEvalRanker
     from babelrec.eval.rankers import CosineRanker, EvalContext
     from babelrec.eval.runner import make_cases, prepared_dataset, resolve_data_dir, split_cases
     from babelrec.eval.stats import paired_comparison
+    from babelrec.llm.local import DEFAULT_PACKAGED_MODEL, packaged_model_path
     from babelrec.retrieval.embedders import build_embedder
     from babelrec.settings import Settings
 
