@@ -91,6 +91,17 @@ def _rows_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
             yield reader.line_num, _csv_row(raw)
 
 
+def item_from_row(row: object) -> Item | str:
+    """One catalog row (a parsed JSON object, or a CSV row from `_csv_row`) as an `Item`, or
+    what is wrong with it. Every reader of catalog rows (ingest, the eval loader) uses this."""
+    if not isinstance(row, dict):
+        return "a row must be a JSON object"
+    try:
+        return Item.model_validate(row)
+    except ValidationError as exc:
+        return _validation_message(exc)
+
+
 def read_catalog(path: Path, *, detect_language: bool = True) -> CatalogRead:
     """Read every row of a JSONL/CSV catalog; bad rows go to `errors`, never raise midway."""
     if not path.exists():
@@ -106,13 +117,9 @@ def read_catalog(path: Path, *, detect_language: bool = True) -> CatalogRead:
     seen: dict[str, int] = {}
     try:
         for line_no, row in rows:
-            if isinstance(row, str):
-                result.errors.append(RowError(line_no, row))
-                continue
-            try:
-                item = Item.model_validate(row)
-            except ValidationError as exc:
-                result.errors.append(RowError(line_no, _validation_message(exc)))
+            item = row if isinstance(row, str) else item_from_row(row)
+            if isinstance(item, str):
+                result.errors.append(RowError(line_no, item))
                 continue
             if item.id in seen:
                 result.errors.append(
