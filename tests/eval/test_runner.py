@@ -13,6 +13,8 @@ from babelrec.errors import ConfigError
 from babelrec.eval.experiment import EXPERIMENTS_DIR, Experiment, load_experiment
 from babelrec.eval.runner import run_experiment, split_cases
 
+from .conftest import Converted
+
 SMALL = {
     "name": "mind-zh-small",
     "dataset": "mind-zh",
@@ -108,3 +110,32 @@ def test_cli_eval_reports_missing_data_in_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "evaluation data not found" in result.output
+
+
+@pytest.mark.parametrize("dataset", ["mind-zh", "kmrd"])
+def test_a_run_on_small_files_in_the_real_formats(
+    dataset: str, small_data_dir: Path, converted_small: Converted, tmp_path: Path
+) -> None:
+    protocol = (
+        {"kind": "impressions"}
+        if dataset == "mind-zh"
+        else {"kind": "leave-last-out", "negatives": 5, "min_history": 1}
+    )
+    experiment = Experiment.model_validate(
+        dict(SMALL, name=f"{dataset}-small-files", dataset=dataset, protocol=protocol)
+    )
+    out = tmp_path / "out"
+    run_experiment(
+        experiment, out_dir=out, data_dir=small_data_dir, cache_dir=tmp_path / "cache",
+        progress=False,
+    )  # fmt: skip
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [r["ranker"] for r in report["results"]] == [
+        "random", "popularity", "cosine", "bilinear-learned",
+    ]  # fmt: skip
+    assert report["dataset"]["content_hash"] == converted_small(dataset)[0].content_hash
+    cases = report["protocol"]["test_cases"]
+    assert 0 < cases < {"mind-zh": 18, "kmrd": 8}[dataset]
+    for row in report["results"]:
+        assert 0.0 <= row["metrics"]["auc"] <= 1.0
+    assert (out / "report.md").read_text(encoding="utf-8").startswith(f"# {dataset}-small-files")
