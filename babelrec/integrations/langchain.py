@@ -21,9 +21,9 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict, Field
 
 from babelrec.i18n.langid import detect_language
+from babelrec.llm.registry import build_llm
 from babelrec.models import Candidate, Filters, Item, Recommendation, StageScores, UserProfile
 from babelrec.pipeline.protocol import RecommendationService
-from babelrec.llm.registry import build_llm
 from babelrec.rerank import RerankConfig, Reranker, build_reranker
 from babelrec.retrieval.embedders import Embedder, build_embedder
 from babelrec.settings import Settings
