@@ -40,6 +40,7 @@ def test_groups_read_the_nested_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_old_flat_environment_names_still_work_with_a_warning(
     monkeypatch: pytest.MonkeyPatch, old: str, value: str, group: str, field: str, expected: object
 ) -> None:
+    monkeypatch.delenv(f"BABELREC_{group.upper()}__{field.upper()}", raising=False)  # make test
     monkeypatch.setenv(old, value)
     with pytest.warns(DeprecationWarning, match=f"{old} is deprecated; use BABELREC_"):
         settings = Settings()

@@ -351,6 +351,9 @@ def write_dataset(
     write(ITEMS_FILE, jsonl(items))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # csv quotes only the line terminator's own characters: a bare "\r" in an id would end the
+    # row when read back, so such rows are quoted in full (other rows keep their bytes and hashes)
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(INTERACTION_COLUMNS)
     for row in interactions:
         if row.timestamp is None:
@@ -359,7 +362,8 @@ def write_dataset(
                 f"every row of {INTERACTIONS_FILE} needs one"
             )
         timestamp = row.timestamp.isoformat()
-        writer.writerow([row.user_id, row.item_id, timestamp, _format_rating(row.rating)])
+        values = [row.user_id, row.item_id, timestamp, _format_rating(row.rating)]
+        (quoted if "\r" in row.user_id + row.item_id else writer).writerow(values)
     write(INTERACTIONS_FILE, buffer.getvalue())
     for name, rows in ((USERS_FILE, users), (IMPRESSIONS_FILE, impressions)):
         if rows is None:

@@ -63,11 +63,19 @@ class InteractionRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: str = Field(min_length=1)
-    item_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1, max_length=256)
     timestamp: datetime | None = Field(
         default=None, description="When (aware); None when the log has no times (file order)."
     )
     rating: float | None = Field(default=None, description="Explicit rating; None = implicit.")
+
+    @field_validator("user_id", "item_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()  # as `Item.id`, so the ids of both files compare equal
+        if not value:
+            raise ValueError("must not be blank")
+        return value
 
     @field_validator("timestamp", mode="before")
     @classmethod
@@ -148,7 +156,7 @@ def read_interactions(path: Path, *, require_timestamp: bool = False) -> list[In
     if not path.is_file():
         raise CatalogError(f"interactions file {path} does not exist")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # no newline translation: "\r" in a quoted id
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path} is not UTF-8 text: {exc}") from exc
     rows: list[InteractionRow] = []

@@ -1,7 +1,8 @@
 """Turning interaction logs into BPR training examples for the bilinear ranker.
 
-For each user, in time order, every interaction after the first becomes an example: the user
-vector is the mean of the items before it (at most `max_history`), the positive is the item.
+For each user, in time order (file order for a log without times), every interaction after the
+first becomes an example: the user vector is the mean of the items before it (at most
+`max_history`), the positive is the item.
 """
 
 from __future__ import annotations

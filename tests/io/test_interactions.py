@@ -4,6 +4,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from babelrec.cli import app
-from babelrec.errors import CatalogError
+from babelrec.errors import CatalogError, DatasetError
 from babelrec.eval.dataset import load_dataset, write_dataset
 from babelrec.io.interactions import (
     InteractionRow,
@@ -91,7 +92,7 @@ def test_bad_rows_are_named_by_file_and_line(tmp_path: Path) -> None:
         "u1,c\n"  # line 4
         '"u1","multi\nline",1,\n'  # a quoted field spanning lines 5-6 is fine
         "u1,d,,\n"  # line 7: empty time in a timed log
-        ",e,1,\n"  # line 8
+        " ,e,1,\n"  # line 8: blank user
         "u1,f,1,nan\n"  # line 9
         "u1,g,inf,\n"  # line 10
         "u1,h,1,\n",
@@ -103,7 +104,7 @@ def test_bad_rows_are_named_by_file_and_line(tmp_path: Path) -> None:
     assert "'yesterday' is neither ISO 8601" in message
     assert "line 4: 2 fields, expected 4" in message
     assert "line 7: timestamp: empty" in message
-    assert "line 8: user_id" in message
+    assert "line 8: user_id: Value error, must not be blank" in message
     assert "line 9: rating: Value error, must be a finite number" in message
     assert "and 1 more" in message and "\n" not in message  # the CLI prints errors on one line
     lines = [line for line, row in parse_interactions(path.read_text()) if isinstance(row, str)]
@@ -191,3 +192,35 @@ def test_train_reports_a_bad_row_in_one_line_naming_file_and_line(tmp_path: Path
     assert f"interactions file {log}: 1 bad rows: line 3: timestamp" in " ".join(
         result.output.split()
     )
+
+
+ids = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1)
+ids = ids.filter(str.strip)
+
+
+@given(
+    rows=st.lists(
+        st.builds(
+            InteractionRow,
+            user_id=ids,
+            item_id=ids,
+            timestamp=st.datetimes(
+                min_value=datetime(1900, 1, 1),
+                max_value=datetime(2200, 1, 1),
+                timezones=st.just(UTC),
+            ),
+            rating=st.none() | st.floats(allow_nan=False, allow_infinity=False, width=32),
+        ),
+        max_size=8,
+    )
+)
+def test_what_the_dataset_writer_writes_the_reader_reads_back(rows: list[InteractionRow]) -> None:
+    with TemporaryDirectory() as tmp:
+        items = [Item(id=i, title="t") for i in dict.fromkeys(r.item_id for r in rows)]
+        write_dataset(tmp, items=items, interactions=rows)
+        assert read_interactions(Path(tmp) / "interactions.csv", require_timestamp=True) == rows
+
+
+def test_the_dataset_writer_refuses_a_row_without_time(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="has no timestamp"):
+        write_dataset(tmp_path, items=[], interactions=[InteractionRow(user_id="u", item_id="i")])
