@@ -16,10 +16,17 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from babelrec.crawl.extract import Article, extract_article, normalize_url, published_at
-from babelrec.crawl.feeds import Lead, Listing, kind_of, parse_feed, parse_sitemap
+from babelrec.crawl.feeds import (
+    Lead,
+    Listing,
+    kind_of,
+    parse_feed,
+    parse_sitemap,
+    unzip_if_gzip,
+)
 from babelrec.crawl.fetch import Fetcher, FetchError, FetchResult, Validators
 from babelrec.crawl.options import CrawlOptions, CrawlReport, SkippedUrl, SkipReason
 from babelrec.crawl.state import STATE_FILE, CrawlState
@@ -113,6 +120,8 @@ class _Crawl:
 
     def _listing(self, result: FetchResult) -> Listing | None:
         """The links a feed or sitemap lists; None for an article page."""
+        if result.body.startswith(b"\x1f\x8b"):  # a gzipped sitemap file (.xml.gz)
+            result = replace(result, body=unzip_if_gzip(result.body, self.options.max_bytes))
         kind = kind_of(result)
         if kind is None:
             raise FetchError(
@@ -121,10 +130,12 @@ class _Crawl:
         if kind == "article":
             return None
         if kind == "feed":
+            feed = parse_feed(result)
             self.report.feeds += 1
-            return parse_feed(result)
+            return feed
+        sitemap = parse_sitemap(result, self.options.max_bytes)
         self.report.sitemaps += 1
-        return parse_sitemap(result, self.options.max_bytes)
+        return sitemap
 
     def _add_lead(self, lead: Lead) -> None:
         key = normalize_url(lead.url)
@@ -172,6 +183,8 @@ class _Crawl:
             result = self.fetcher.get(lead.url, self.state.validators(lead.url))
             if result.not_modified:
                 return _Fetched(lead, not_modified=True)
+            if kind_of(result) != "article":
+                raise FetchError("unsupported-type", f"not an HTML page: {result.content_type}")
             return _Fetched(lead, extract_article(result, lead), result.validators)
         except FetchError as exc:
             return _Fetched(lead, error=exc)

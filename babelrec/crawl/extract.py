@@ -22,6 +22,11 @@ from babelrec.models import Item, MetadataValue
 
 MAX_TEXT_CHARS = 20_000  # the embedder reads a few hundred tokens; keep items small
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref_src)$", re.I)
+_META_AUTHOR = re.compile(
+    r"""<meta\s[^>]{0,300}?(?:name|property)\s*=\s*["'](?:author|article:author)["'][^>]{0,300}?"""
+    r"""content\s*=\s*["']([^"'<>]{1,200})["']""",
+    re.I,
+)
 _HTML_LANG = re.compile(r"""<html[^>]{0,500}?\blang\s*=\s*["']?([a-zA-Z]{2,3})""", re.I)
 
 
@@ -64,6 +69,12 @@ def _date(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _meta_author(html: str) -> str | None:
+    """trafilatura drops author names it does not read as Latin-script names (CJK, Hangul)."""
+    match = _META_AUTHOR.search(html[:20000])
+    return clean_title(match.group(1)) if match else None
+
+
 def _language(text: str, html: str) -> str | None:
     from babelrec.retrieval.langid import detect_language
 
@@ -98,8 +109,13 @@ def extract_article(result: FetchResult, lead: Lead | None = None) -> Article:
     if not text and not (lead and lead.title):
         raise FetchError("no-content", "no main text could be extracted")
     canonical = normalize_url(urljoin(result.final_url, data.get("url") or result.final_url))
-    published = _date(data.get("date")) or (lead.published if lead else None)
-    author = clean_title(data.get("author")) or (lead.author if lead else None)
+    published = _date(data.get("date"))
+    from_feed = lead.published if lead is not None else None
+    # Pages often give only the day; a feed's timestamp of the same day is more precise.
+    if from_feed is not None and (published is None or published.date() == from_feed.date()):
+        published = from_feed
+    author = clean_title(data.get("author")) or _meta_author(decoded.text)
+    author = author or (lead.author if lead else None)
     metadata: dict[str, MetadataValue] = {"url": canonical}
     if published:
         metadata["published"] = published.isoformat()

@@ -151,6 +151,8 @@ def parse_sitemap(result: FetchResult, limit: int) -> Listing:
     )
     try:
         root = etree.fromstring(unzip_if_gzip(result.body, limit), parser=parser)
+        if root is None:
+            raise etree.XMLSyntaxError("empty document", 0, 0, 0)
     except etree.XMLSyntaxError as exc:
         raise FetchError("bad-feed", f"sitemap is not well-formed XML: {exc}") from exc
     local = etree.QName(root).localname
