@@ -385,6 +385,67 @@ def demo(
     run_safely(debug, body)
 
 
+# -- crawl (issue 17): self-contained, to be moved to babelrec/cli/crawl.py ------------------
+
+
+@app.command("crawl")
+def crawl_command(
+    urls: Annotated[list[str], typer.Argument(help="RSS/Atom feeds, XML sitemaps or pages.")],
+    max_items: Annotated[
+        int | None, typer.Option("--max-items", help="Fetch at most this many articles.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Skip items published before this ISO date.")
+    ] = None,
+    delay: Annotated[
+        float, typer.Option("--delay", help="Seconds between two requests to one host.")
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    store: StoreOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    data_dir: DataDirOpt = None,
+    embedder: EmbedderOpt = None,
+    embedder_model: EmbedderModelOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Collect catalog items from feeds, sitemaps and article pages, politely (robots.txt,
+    per-host delay, conditional requests: a second run fetches only what changed).
+
+    Example: babelrec crawl https://example.org/feed.xml --since 2024-01-01 --max-items 100
+    """
+
+    def body() -> None:
+        from babelrec.crawl import CrawlOptions, crawl
+
+        options = CrawlOptions.model_validate(
+            {"max_items": max_items, "since": since, "delay": delay}
+            | {"progress": sys.stderr.isatty() and not as_json}
+        )
+        rec = build_recommender(store, chroma_url, data_dir, embedder, embedder_model)
+        report = crawl(urls, rec.store, rec.embedder, options)
+        if as_json:
+            console.print_json(report.model_dump_json())
+            return
+        for skip in report.skipped:
+            err_console.print(
+                f"[yellow]skipped[/yellow] {skip.url} ({skip.reason}) {skip.detail}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.skipped_by_reason().items()))
+        console.print(
+            f"{report.sources} source(s), {report.articles_found} article link(s): "
+            f"added {report.ingest.added}, updated {report.ingest.updated}, unchanged "
+            f"{report.ingest.unchanged + report.unchanged + report.not_modified}, skipped "
+            f"{len(report.skipped)}{f' ({reasons})' if reasons else ''} "
+            f"({report.requests} requests, {report.seconds:.1f}s; {rec.store.count()} items "
+            f"in {rec.store.location})",
+            highlight=False,
+        )
+
+    run_safely(debug, body)
+
+
 app.command("chat")(chat_command)
 
 

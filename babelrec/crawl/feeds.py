@@ -97,7 +97,8 @@ def kind_of(result: FetchResult) -> SourceKind | None:
 
 
 def _when(entry: Any, key: str) -> datetime | None:
-    parsed = entry.get(f"{key}_parsed")
+    # dict.get: FeedParserDict.get maps a missing updated_parsed to published_parsed, warning.
+    parsed = dict.get(entry, f"{key}_parsed")
     if not parsed:
         return None
     return datetime.fromtimestamp(timegm(parsed), tz=UTC)
