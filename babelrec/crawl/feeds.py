@@ -112,7 +112,7 @@ def parse_feed(result: FetchResult) -> Listing:
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    if parsed.bozo and not parsed.entries:
+    if parsed.bozo and not any(entry.get("link") for entry in parsed.entries):
         problem = parsed.get("bozo_exception")
         raise FetchError("bad-feed", f"not a readable feed: {problem}")
     listing = Listing("feed")
