@@ -32,6 +32,8 @@ def test_crawl_reports_items_and_skips_and_a_rerun_changes_nothing(
         str(tmp_path),
         "--embedder",
         "hashing",
+        "--since",
+        "2020-01-01",
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
