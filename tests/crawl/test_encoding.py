@@ -67,7 +67,10 @@ def test_any_text_declared_in_its_multibyte_charset_round_trips(text: str, chars
         as_utf8: str | None = body.decode("utf-8")
     except UnicodeDecodeError:
         as_utf8 = None
-    assert decoded.text == (as_utf8 if as_utf8 is not None else text)
+    # The WHATWG superset may map a few characters differently (Shift_JIS "¢" reads as cp932's
+    # fullwidth "￠", as browsers show it).
+    expected = body.decode(canonical(charset) or charset)
+    assert decoded.text == (as_utf8 if as_utf8 is not None else expected)
 
 
 @settings(max_examples=100, deadline=None)
