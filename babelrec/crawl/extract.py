@@ -76,7 +76,7 @@ def _meta_author(html: str) -> str | None:
 
 
 def _language(text: str, html: str) -> str | None:
-    from babelrec.retrieval.langid import detect_language
+    from babelrec.i18n.langid import detect_language
 
     detected = detect_language(text[:2000])
     if detected:

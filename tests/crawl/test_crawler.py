@@ -8,7 +8,7 @@ import pytest
 from babelrec.crawl import CrawlOptions, CrawlReport, crawl
 from babelrec.crawl.extract import item_id
 from babelrec.models import Item
-from babelrec.recommender import Recommender
+from babelrec.pipeline.recommender import Recommender
 from babelrec.retrieval.embedders import Embedder
 from babelrec.retrieval.store import VectorStore
 from babelrec.settings import Settings
@@ -33,8 +33,12 @@ def run(
     return crawl([site.base + p for p in paths], rec.store, rec.embedder, options)
 
 
+def all_ids(store: VectorStore) -> list[str]:
+    return list(store.collection.get(include=[])["ids"])
+
+
 def stored(rec: Recommender) -> dict[str, Item]:
-    return {s.item.id: s.item for s in rec.store.get(rec.store.all_ids()).values()}
+    return {s.item.id: s.item for s in rec.store.get(all_ids(rec.store)).values()}
 
 
 @pytest.fixture
@@ -158,10 +162,10 @@ def test_ids_come_from_the_canonical_url_and_are_stable_across_stores(
     ids = []
     for name in ("one", "two"):
         rec = Recommender.from_settings(
-            Settings(data_dir=tmp_path / name, embedder="hashing", embedding_cache=False)
+            Settings(data_dir=tmp_path / name, embedder={"name": "hashing", "cache": False})
         )
         run(site, rec, ["/feeds/main.xml"])
-        ids.append(sorted(rec.store.all_ids()))
+        ids.append(sorted(all_ids(rec.store)))
     assert ids[0] == ids[1]
     # /moved/de-bahn redirects to the page whose canonical URL names it.
     assert item_id(f"{site.base}/articles/de-bahn.html") in ids[0]

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from babelrec.models import Item
-from babelrec.recommender import Recommender
+from babelrec.pipeline.recommender import Recommender
 from babelrec.retrieval.keywords import cjk_candidates, extract_keywords, is_cjk, with_keywords
 from babelrec.settings import Settings
 from tests.crawl.site import ARTICLES
