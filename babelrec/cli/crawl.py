@@ -26,6 +26,12 @@ def crawl_command(
     delay: Annotated[
         float, typer.Option("--delay", help="Seconds between two requests to one host.")
     ] = 1.0,
+    summarize: Annotated[
+        bool, typer.Option("--summarize", help="LLM summaries (item language + pivot), cached.")
+    ] = False,
+    pivot_language: Annotated[
+        str, typer.Option("--pivot-language", help="Second language of the summaries.")
+    ] = "en",
 ) -> None:
     """Collect catalog items from feeds, sitemaps and article pages, politely (robots.txt,
     per-host delay, conditional requests: a second run fetches only what changed).
@@ -40,11 +46,19 @@ def crawl_command(
             since=since,  # pydantic parses the ISO string
             delay=delay,
             progress=sys.stderr.isatty() and not opts.as_json,
+            summarize=summarize,
+            pivot_language=pivot_language,
         )
     except ValidationError as exc:
         raise ConfigError(f"invalid option: {validation_problems(exc)}") from None
+    settings = opts.settings()
     rec = opts.recommender()
-    report = crawl(urls, rec.store, rec.embedder, options)
+    llm = None
+    if summarize:
+        from babelrec.llm.registry import build_llm
+
+        llm = build_llm(settings.llm, settings.cache_dir)
+    report = crawl(urls, rec.store, rec.embedder, options, llm=llm)
     if opts.as_json:
         console.print_json(report.model_dump_json())
         return

@@ -30,6 +30,9 @@ from babelrec.crawl.feeds import (
 from babelrec.crawl.fetch import Fetcher, FetchError, FetchResult, Validators
 from babelrec.crawl.options import CrawlOptions, CrawlReport, SkippedUrl, SkipReason
 from babelrec.crawl.state import STATE_FILE, CrawlState
+from babelrec.errors import ConfigError
+from babelrec.llm.base import LLM
+from babelrec.models import Item
 from babelrec.retrieval.embedders import Embedder
 from babelrec.retrieval.ingest import ingest_items
 from babelrec.retrieval.store import VectorStore
@@ -252,9 +255,14 @@ def crawl(
     store: VectorStore,
     embedder: Embedder,
     options: CrawlOptions | None = None,
+    *,
+    llm: LLM | None = None,
 ) -> CrawlReport:
-    """Crawl `urls` (feeds, sitemaps, sitemap indexes or article pages) into `store`."""
+    """Crawl `urls` (feeds, sitemaps, sitemap indexes or article pages) into `store`; with
+    `options.summarize`, `llm` summarises each new or changed item first."""
     options = options or CrawlOptions()
+    if options.summarize and llm is None:
+        raise ConfigError("summaries need an LLM: configure one (llm.backend) or drop --summarize")
     started = time.perf_counter()
     state_path = options.state_file or store.artifact_dir / STATE_FILE
     state = CrawlState.load(state_path)
@@ -264,8 +272,38 @@ def crawl(
         run.fetch_all(run.to_fetch())
         run.report.requests = fetcher.requests
     items = [article.item for article, _, _ in run.articles.values()]
+    if options.summarize and llm is not None and items:
+        items = _summarized(items, store, llm, options.pivot_language, run.report)
     run.report.ingest = ingest_items(items, store, embedder, progress=options.progress)
     run.commit_state()
     state.save(state_path)
     run.report.seconds = time.perf_counter() - started
     return run.report
+
+
+def _summarized(
+    items: list[Item], store: VectorStore, llm: LLM, pivot: str, report: CrawlReport
+) -> list[Item]:
+    """Summaries for the items whose text is new; unchanged ones keep their stored summary."""
+    from babelrec.crawl.summarize import summarize
+
+    stored = store.get([item.id for item in items])
+    todo: list[int] = []
+    out = list(items)
+    for index, item in enumerate(items):
+        before = stored.get(item.id)
+        kept = before.item.metadata if before is not None else {}
+        same = before is not None and (before.item.title, before.item.text) == (
+            item.title,
+            item.text,
+        )
+        if same and "summary" in kept:
+            extra = {k: v for k, v in kept.items() if k.startswith("summary")}
+            out[index] = item.model_copy(update={"metadata": {**item.metadata, **extra}})
+        else:
+            todo.append(index)
+    done, report.summary_errors = summarize([items[i] for i in todo], llm, pivot)
+    for index, item in zip(todo, done, strict=True):
+        out[index] = item
+    report.summaries = sum(1 for item in done if "summary" in item.metadata)
+    return out

@@ -51,6 +51,8 @@ class CrawlOptions(Strict):
         default=None, description="ETag/Last-Modified memory; default beside the store."
     )
     progress: bool = False
+    summarize: bool = Field(default=False, description="LLM summaries (needs an LLM).")
+    pivot_language: str = Field(default="en", description="Second language of summaries.")
 
     @field_validator("since")
     @classmethod
@@ -88,6 +90,8 @@ class CrawlReport(Strict):
     ingest: IngestSummary = Field(default_factory=IngestSummary)
     skipped: list[SkippedUrl] = Field(default_factory=list)
     requests: int = Field(default=0, description="HTTP requests sent, robots.txt included.")
+    summaries: int = Field(default=0, description="Items given an LLM summary.")
+    summary_errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
     def skipped_by_reason(self) -> dict[str, int]:
