@@ -53,7 +53,7 @@ def _transient(error: FetchError) -> bool:
     if error.reason in {"timeout", "network"}:
         return True
     if error.reason == "http-error":
-        status = int(error.detail.split()[1]) if error.detail.startswith("HTTP ") else 500
+        status = error.status or 500
         return status >= 500 or status in {408, 429}
     return False
 

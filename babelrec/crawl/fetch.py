@@ -26,10 +26,11 @@ ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 class FetchError(CrawlError):
     """A fetch that produced no usable body; `reason` is a `SkipReason`."""
 
-    def __init__(self, reason: SkipReason, detail: str) -> None:
+    def __init__(self, reason: SkipReason, detail: str, status: int | None = None) -> None:
         super().__init__(detail)
         self.reason: SkipReason = reason
         self.detail = detail
+        self.status = status  # the HTTP status, for "http-error"
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,7 @@ class Fetcher:
             result = self._get(f"{host}/robots.txt", None, robots=False, limit=ROBOTS_MAX_BYTES)
             rules = RobotsRules.from_response(result.status, result.body)
         except FetchError as exc:
-            status = _status_of(exc)
-            rules = RobotsRules.from_response(status, b"", note=exc.detail)
+            rules = RobotsRules.from_response(exc.status, b"", note=exc.detail)
         delay = rules.crawl_delay(self.options.user_agent)
         if delay is not None:
             self.gate.set_crawl_delay(host, min(delay, 60.0))
@@ -155,7 +155,7 @@ class Fetcher:
                     raise FetchError("bad-url", f"redirect to a non-http URL: {current}")
                 continue
             if status >= 300 and status != 304:
-                raise FetchError("http-error", f"HTTP {status}")
+                raise FetchError("http-error", f"HTTP {status}", status)
             return FetchResult(
                 url=url, final_url=current, status=status, headers=headers, body=body
             )
@@ -191,8 +191,3 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise FetchError("network", f"{type(exc).__name__}: {exc}") from exc
 
-
-def _status_of(exc: FetchError) -> int | None:
-    if exc.reason == "http-error" and exc.detail.startswith("HTTP "):
-        return int(exc.detail.split()[1])
-    return None
