@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from babelrec.agent.lexicon import Alias, Mask, Match, lexicon, word_pattern
 from babelrec.agent.state import ConstraintKind
+from babelrec.i18n.chinese import Script, decided, for_matching
 
 Polarity = Literal["like", "dislike", "explain"]
 _CJK_CLASSIFIERS = "个条篇项"
@@ -52,6 +53,9 @@ class Intent(BaseModel):
     )
     disliked_topics: list[str] = Field(default_factory=list)
     locale_hint: str | None = Field(default=None, description="Locale whose words matched most.")
+    script: Script | None = Field(
+        default=None, description="The Chinese script the message is written in, if it tells."
+    )
 
     def is_actionable(self) -> bool:
         """Whether there is anything to act on besides a change of answer language."""
@@ -101,11 +105,15 @@ def _command(text: str) -> Intent | None:
 
 def parse(message: str) -> Intent:
     """The intent of one message (see the module docstring)."""
-    text = message.strip()
-    if (command := _command(text)) is not None:
+    written = message.strip()
+    if (command := _command(written)) is not None:
         return command
+    # Words are matched in Simplified, the tables' script; topic words keep the user's script
+    # when the conversion kept every offset (it changes characters, rarely the length).
+    text, guess = for_matching(written)
+    source = written if len(written) == len(text) else text
     lex = lexicon()
-    intent = Intent()
+    intent = Intent(script=decided(guess))
     mask = Mask(text)
     votes: Counter[str] = Counter()
     boundaries = _spans(text, lex.boundaries)
@@ -135,7 +143,7 @@ def parse(message: str) -> Intent:
         else:
             target = intent.include.setdefault(kind, [])
             if kind != "languages":
-                kept.append((match.start, text[match.start : match.end]))
+                kept.append((match.start, source[match.start : match.end]))
         if match.alias.key not in target:
             target.append(match.alias.key)
 
@@ -156,8 +164,12 @@ def parse(message: str) -> Intent:
         if not found.group().isdigit()
     ]
     disliked = _negated_words(text, leftovers, negations, boundaries)
-    intent.disliked_topics = [word for _, word in disliked]
-    topic_words = [pair for pair in leftovers if pair not in disliked]
+    intent.disliked_topics = [source[start : start + len(word)] for start, word in disliked]
+    topic_words = [
+        (start, source[start : start + len(word)])
+        for start, word in leftovers
+        if (start, word) not in disliked
+    ]
     intent.new_subject = bool(topic_words) or "categories" in intent.include
     intent.topic = " ".join(word for _, word in sorted([*kept, *topic_words]))
     if votes:

@@ -16,7 +16,8 @@ import numpy as np
 from babelrec.agent.intent import Intent, Reference, parse
 from babelrec.agent.replies import describe, name_of, reply_locale, reply_locales, say
 from babelrec.agent.state import ChatReply, ConversationState
-from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile
+from babelrec.i18n.chinese import convert
+from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile, split_language_tag
 
 if TYPE_CHECKING:
     from babelrec.pipeline.protocol import RecommendationService
@@ -77,6 +78,8 @@ class RulePolicy:
         intent = parse(message)
         if state.language is None:
             state.language = conversation_language(message, intent)
+        if intent.script is not None:
+            state.script = intent.script
         state.turns += 1
         if intent.command is not None:
             return self._command(session_id, state, intent)
@@ -101,10 +104,13 @@ class RulePolicy:
         warnings: list[str] | None = None,
     ) -> ChatReply:
         state.awaiting_clarification = clarifying
+        language = reply_locale(state.language)
+        if language == "zh":  # the whole reply in the user's script, titles included
+            text = convert(text, state.script)
         return ChatReply(
             session_id=session_id,
             text=text,
-            language=reply_locale(state.language),
+            language=language,
             recommendations=recommendations or [],
             clarifying_question=clarifying,
             constraints=state.constraints.model_copy(deep=True),
@@ -122,13 +128,14 @@ class RulePolicy:
                 setattr(state, name, getattr(fresh, name))
             return self._reply(session_id, state, say(language, "reset"))
         if intent.command == "lang":
-            code = (intent.command_arg or "").strip().lower()
+            code, script = split_language_tag(intent.command_arg or "")  # zh-Hant, zh-TW
             if code not in reply_locales():
                 from babelrec.agent.lexicon import lexicon
 
                 code = lexicon().language_of(code) or code
             if code in reply_locales():
                 state.language = code
+                state.script = script or state.script
                 return self._reply(session_id, state, say(code, "language_changed"))
             return self._reply(
                 session_id,
@@ -232,8 +239,10 @@ class RulePolicy:
         if not interests and not state.anchors:
             # Constraints alone ("only English"): describe them, so there is something to embed.
             interests = describe(state.constraints, state.language).strip(" ()（）") or "news"
+        language = reply_locale(state.language)
         return UserProfile(
-            language=reply_locale(state.language),
+            language=language,
+            script=state.script if language == "zh" else None,
             region=state.region,
             interests=interests,
             history=[HistoryEntry(item_id=i) for i in state.anchors],
