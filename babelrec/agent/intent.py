@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from babelrec.agent.lexicon import Alias, Mask, Match, lexicon, word_pattern
+from babelrec.agent.lexicon import Alias, Mask, Match, compiled, lexicon, word_pattern
 from babelrec.agent.state import ConstraintKind
-from babelrec.i18n.chinese import Script, decided, for_matching
+from babelrec.i18n.chinese import Script, convert, decided, for_matching
 
 Polarity = Literal["like", "dislike", "explain"]
 _CJK_CLASSIFIERS = "个条篇项"
@@ -74,7 +74,7 @@ class Intent(BaseModel):
 def _spans(mask_text: str, aliases: tuple[Alias, ...]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for alias in aliases:
-        for found in re.finditer(word_pattern(alias.word), mask_text, re.IGNORECASE):
+        for found in compiled(alias.word).finditer(mask_text):
             spans.append((found.start(), found.end()))
     return spans
 
@@ -87,7 +87,7 @@ def _clause(text: str, start: int, end: int, boundaries: list[tuple[int, int]]) 
 
 
 def _has(text: str, aliases: tuple[Alias, ...]) -> bool:
-    return any(re.search(word_pattern(a.word), text, re.IGNORECASE) for a in aliases)
+    return any(compiled(a.word).search(text) for a in aliases)
 
 
 def _command(text: str) -> Intent | None:
@@ -108,12 +108,19 @@ def parse(message: str) -> Intent:
     written = message.strip()
     if (command := _command(written)) is not None:
         return command
-    # Words are matched in Simplified, the tables' script; topic words keep the user's script
-    # when the conversion kept every offset (it changes characters, rarely the length).
+    # Words are matched in Simplified, the tables' script; topic words are given back in the
+    # user's script: cut from what they wrote when the conversion kept every offset, else
+    # converted back (網際網路 was read as 互联网 and comes back as 互聯網).
     text, guess = for_matching(written)
-    source = written if len(written) == len(text) else text
-    lex = lexicon()
     intent = Intent(script=decided(guess))
+    aligned = len(written) == len(text)
+
+    def as_written(start: int, word: str) -> str:
+        if aligned:
+            return written[start : start + len(word)]
+        return convert(word, intent.script)
+
+    lex = lexicon()
     mask = Mask(text)
     votes: Counter[str] = Counter()
     boundaries = _spans(text, lex.boundaries)
@@ -143,7 +150,7 @@ def parse(message: str) -> Intent:
         else:
             target = intent.include.setdefault(kind, [])
             if kind != "languages":
-                kept.append((match.start, source[match.start : match.end]))
+                kept.append((match.start, as_written(match.start, text[match.start : match.end])))
         if match.alias.key not in target:
             target.append(match.alias.key)
 
@@ -164,11 +171,9 @@ def parse(message: str) -> Intent:
         if not found.group().isdigit()
     ]
     disliked = _negated_words(text, leftovers, negations, boundaries)
-    intent.disliked_topics = [source[start : start + len(word)] for start, word in disliked]
+    intent.disliked_topics = [as_written(start, word) for start, word in disliked]
     topic_words = [
-        (start, source[start : start + len(word)])
-        for start, word in leftovers
-        if (start, word) not in disliked
+        (start, as_written(start, w)) for start, w in leftovers if (start, w) not in disliked
     ]
     intent.new_subject = bool(topic_words) or "categories" in intent.include
     intent.topic = " ".join(word for _, word in sorted([*kept, *topic_words]))

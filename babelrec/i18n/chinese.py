@@ -125,6 +125,14 @@ def for_matching(text: str) -> tuple[str, ScriptGuess | None]:
     return (text if guess is None else _convert(text, _MATCH)), guess
 
 
+def matching_forms(word: str) -> tuple[str, ...]:
+    """`word` and, when it differs, what `for_matching` makes of the word written in Traditional:
+    a table of Simplified words that lists both meets either script (资讯 -> 資訊 -> 信息)."""
+    if not _has_han(word):
+        return (word,)
+    return tuple(dict.fromkeys([word, _convert(to_traditional(word), _MATCH)]))
+
+
 def reader_script(language: str, script: Script | None, sample: str = "") -> Script | None:
     """The script to write for a reader of `language`: the one they asked for, else the one
     their own words (`sample`) are in; None for other languages or when nothing tells."""
