@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -40,7 +40,7 @@ class Match:
     end: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(word: str) -> re.Pattern[str]:
     """`word_pattern(word)`, compiled once (the tables hold more words than `re` caches)."""
     return re.compile(word_pattern(word), re.IGNORECASE)
