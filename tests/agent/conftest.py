@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from openai.types.chat import ChatCompletion
 
-from babelrec.i18n.chinese import to_traditional
 from babelrec.pipeline.recommender import Recommender
 from babelrec.settings import Settings
 
@@ -80,16 +79,3 @@ class ScriptedClient:
         if isinstance(answer, Exception):
             raise answer
         return answer
-
-
-def in_both_scripts(*cases: Any) -> list[Any]:
-    """Each test case as written, then its Traditional-script twin (every string converted by
-    OpenCC) when it has Chinese in it: every chat refinement is tested in both scripts."""
-    params = []
-    for case in cases:
-        values = case if isinstance(case, tuple) else (case,)
-        params.append(pytest.param(*values))
-        twin = tuple(to_traditional(v) if isinstance(v, str) else v for v in values)
-        if twin != values:
-            params.append(pytest.param(*twin, id=f"Hant-{twin[0]}"))
-    return params

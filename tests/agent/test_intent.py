@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,9 +11,21 @@ from hypothesis import strategies as st
 from babelrec.agent.intent import Intent, Reference, parse
 from babelrec.agent.lexicon import lexicon
 from babelrec.i18n.chinese import ChineseScript, convert, to_simplified, to_traditional
-from tests.agent.conftest import in_both_scripts
 
 SCRIPTS = ["Hans", "Hant"]
+
+
+def in_both_scripts(*cases: Any) -> list[Any]:
+    """Each test case as written, then its Traditional-script twin (every string converted by
+    OpenCC) when it has Chinese in it: every chat refinement is tested in both scripts."""
+    params = []
+    for case in cases:
+        values = case if isinstance(case, tuple) else (case,)
+        params.append(pytest.param(*values))
+        twin = tuple(to_traditional(v) if isinstance(v, str) else v for v in values)
+        if twin != values:
+            params.append(pytest.param(*twin, id=f"Hant-{twin[0]}"))
+    return params
 
 
 @pytest.mark.parametrize(
