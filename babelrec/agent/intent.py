@@ -42,6 +42,9 @@ class Intent(BaseModel):
     command: Literal["reset", "lang", "quit", "help"] | None = None
     command_arg: str | None = None
     answer_language: str | None = None
+    answer_script: Script | None = Field(
+        default=None, description="'Answer in Traditional (Simplified) script': Chinese replies."
+    )
     include: dict[ConstraintKind, list[str]] = Field(default_factory=dict)
     exclude: dict[ConstraintKind, list[str]] = Field(default_factory=dict)
     clear: list[ConstraintKind] = Field(default_factory=list)
@@ -129,6 +132,13 @@ def parse(message: str) -> Intent:
     for rule in lex.answer_language:
         for found in mask.regex(rule.word.replace("{lang}", language_names)):
             intent.answer_language = lex.language_of(found.group("lang"))
+            votes[rule.locale] += 2
+            mask.consume(found.start(), found.end())
+
+    for rule in lex.answer_script:
+        for found in mask.regex(rule.word):
+            intent.answer_language = "zh"
+            intent.answer_script = "Hant" if found.group("script") == "繁体" else "Hans"
             votes[rule.locale] += 2
             mask.consume(found.start(), found.end())
 

@@ -89,6 +89,7 @@ class Lexicon:
     negations: tuple[Alias, ...]
     boundaries: tuple[Alias, ...]
     answer_language: tuple[Alias, ...]
+    answer_script: tuple[Alias, ...]
     clear: tuple[Alias, ...]
     ordinals: dict[str, int]
     ordinal_locale: dict[str, str]
@@ -161,6 +162,7 @@ def lexicon() -> Lexicon:
         negations=_flat(data["negations"]),
         boundaries=_flat(data["boundaries"]),
         answer_language=_flat(data["answer_language"]),
+        answer_script=tuple(Alias(str(w), "", "zh") for w in data["answer_script"]["zh"]),
         clear=clear,
         ordinals=ordinals,
         ordinal_locale=ordinal_locale,

@@ -78,8 +78,9 @@ class RulePolicy:
         intent = parse(message)
         if state.language is None:
             state.language = conversation_language(message, intent)
-        if intent.script is not None:
-            state.script = intent.script
+        # Replies take the script of the first message that shows one; only asking changes it
+        # ("请用繁体中文回答", /lang zh-TW), so a later ambiguous or quoted word does not.
+        state.script = intent.answer_script or state.script or intent.script
         state.turns += 1
         if intent.command is not None:
             return self._command(session_id, state, intent)
@@ -123,7 +124,7 @@ class RulePolicy:
     def _command(self, session_id: str, state: ConversationState, intent: Intent) -> ChatReply:
         if intent.command == "reset":
             language = state.language
-            fresh = ConversationState(language=language, region=state.region)
+            fresh = ConversationState(language=language, script=state.script, region=state.region)
             for name in type(state).model_fields:
                 setattr(state, name, getattr(fresh, name))
             return self._reply(session_id, state, say(language, "reset"))

@@ -211,7 +211,9 @@ def _chinese_words() -> list[str]:
     ]  # fmt: skip
     words = [a.word for table in tables for a in table if a.locale == "zh"]
     words += [w for w, locale in lex.ordinal_locale.items() if locale == "zh"]
-    return sorted({*words, "足球", "政治", "电动车", "天气", "请用英文回答", "个", "第2条"})
+    return sorted(
+        {*words, "足球", "政治", "电动车", "天气", "请用英文回答", "用繁体回答", "个", "第2条"}
+    )
 
 
 def _comparable(intent: Intent) -> dict[str, object]:
@@ -230,3 +232,18 @@ def test_both_scripts_mean_the_same(words: list[str]) -> None:
     from_simplified, from_traditional = parse(simplified), parse(traditional)
     assert _comparable(from_traditional) == _comparable(from_simplified)
     assert from_traditional.script in ("Hant", None)
+
+
+@pytest.mark.parametrize(
+    ("message", "script"),
+    in_both_scripts(
+        ("请用繁体中文回答", "Hant"),
+        ("用繁体字回复", "Hant"),
+        ("回答请用繁体", "Hant"),
+        ("请用简体中文回答", "Hans"),
+    ),
+)
+def test_asking_for_a_script_is_not_an_item_constraint(message: str, script: str) -> None:
+    intent = parse(message)
+    assert intent.answer_language == "zh" and intent.answer_script == script
+    assert not intent.include and not intent.is_actionable()

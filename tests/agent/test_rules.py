@@ -87,16 +87,21 @@ def test_chinese_conversation(demo_recommender: Recommender, script: ChineseScri
     assert vague.clarifying_question and vague.language == "en"
 
 
-def test_traditional_script_by_command_and_by_tag(demo_recommender: Recommender) -> None:
-    talk = Talk(demo_recommender, "flow-zh-tag")
+def test_the_script_changes_only_when_asked(demo_recommender: Recommender) -> None:
+    talk = Talk(demo_recommender, "flow-zh-ask")
     first = talk("推荐一些体育新闻")
     assert in_script(first, "Hans") and categories(first) == {"sports"}
+    assert in_script(talk("不要體育"), "Hans")  # typed in the other script: still Simplified
     switched = talk("/lang zh-TW")
     assert switched.text == "好的，接下來我用中文回答。"
     refined = talk("只要英文的")
-    assert in_script(refined, "Hant") and {r.item.language for r in refined.recommendations} == {
-        "en"
-    }
+    assert in_script(refined, "Hant")
+    assert {r.item.language for r in refined.recommendations} == {"en"}
+    assert talk("/reset").text == "好的，我們重新開始。你想看什麼內容？"  # the script stays
+    asked = talk("请用简体中文回答")
+    assert asked.text == "好的，接下来我用中文回答。" and not asked.recommendations
+    assert talk.agent.state("flow-zh-ask").constraints.is_empty()  # not "only Chinese items"
+    assert in_script(talk("推薦一些科技新聞"), "Hans")
 
 
 def test_english_conversation(demo_recommender: Recommender) -> None:
