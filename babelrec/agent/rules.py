@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from babelrec.agent.intent import Intent, Reference, parse
-from babelrec.agent.replies import describe, name_of, reply_locale, reply_locales, say
+from babelrec.agent.replies import describe, for_user, name_of, reply_locale, reply_locales, say
 from babelrec.agent.state import ChatReply, ConversationState
-from babelrec.i18n.chinese import convert
 from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile, split_language_tag
 
 if TYPE_CHECKING:
@@ -54,6 +53,12 @@ def conversation_language(message: str, intent: Intent) -> str:
     return detect_language(message) or "en"
 
 
+def remember_script(state: ConversationState, intent: Intent) -> None:
+    """Replies take the Chinese script of the first message that shows one; only asking changes
+    it ("请用繁体中文回答", /lang zh-TW), so a later ambiguous or quoted word does not."""
+    state.script = intent.answer_script or state.script or intent.script
+
+
 def apply_constraints(state: ConversationState, intent: Intent) -> None:
     """The hard constraints a message states, applied to the state."""
     for kind in intent.clear:
@@ -78,9 +83,7 @@ class RulePolicy:
         intent = parse(message)
         if state.language is None:
             state.language = conversation_language(message, intent)
-        # Replies take the script of the first message that shows one; only asking changes it
-        # ("请用繁体中文回答", /lang zh-TW), so a later ambiguous or quoted word does not.
-        state.script = intent.answer_script or state.script or intent.script
+        remember_script(state, intent)
         state.turns += 1
         if intent.command is not None:
             return self._command(session_id, state, intent)
@@ -105,13 +108,10 @@ class RulePolicy:
         warnings: list[str] | None = None,
     ) -> ChatReply:
         state.awaiting_clarification = clarifying
-        language = reply_locale(state.language)
-        if language == "zh":  # the whole reply in the user's script, titles included
-            text = convert(text, state.script)
         return ChatReply(
             session_id=session_id,
-            text=text,
-            language=language,
+            text=for_user(state, text),
+            language=reply_locale(state.language),
             recommendations=recommendations or [],
             clarifying_question=clarifying,
             constraints=state.constraints.model_copy(deep=True),

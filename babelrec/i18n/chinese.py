@@ -33,7 +33,7 @@ _MATCH = "tw2sp"
 _DETECT: dict[Script, str] = {"Hans": "t2s", "Hant": "s2t"}
 #: Characters that Traditional writing uses as they are, though OpenCC's s2t rewrites them in
 #: some words (台灣, 了解, 皇后): they are no sign of Simplified script.
-_SHARED = frozenset("台了后里干于只面系着")
+_SHARED = frozenset("台了后里干于只面系")
 #: A script wins a text with marks of both when it has at least this many times more.
 _MAJORITY = 2
 
@@ -48,9 +48,14 @@ def _converter(config: str) -> Any:
     try:
         import opencc
     except ImportError:
-        logger.warning(INSTALL_HINT)
+        _warn_missing()
         return None
     return opencc.OpenCC(f"{config}.json")
+
+
+@cache
+def _warn_missing() -> None:
+    logger.warning(INSTALL_HINT)
 
 
 def available() -> bool:

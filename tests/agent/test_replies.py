@@ -4,8 +4,8 @@ import string
 
 import pytest
 
-from babelrec.agent.replies import _table, describe, reply_locale, reply_locales, say
-from babelrec.agent.state import Constraints
+from babelrec.agent.replies import _table, describe, for_user, reply_locale, reply_locales, say
+from babelrec.agent.state import Constraints, ConversationState
 from babelrec.i18n.chinese import detect_script, to_simplified, to_traditional
 
 
@@ -47,3 +47,12 @@ def test_every_chinese_sentence_reads_in_traditional_and_back(key: str) -> None:
 def test_constraints_are_described_in_traditional() -> None:
     c = Constraints(languages=["en"], regions=["KR"], exclude_categories=["sports"])
     assert to_traditional(describe(c, "zh")) == "（只看英文內容；只看來自韓國的；不要體育）"
+
+
+def test_replies_are_written_for_the_users_script() -> None:
+    hant = ConversationState(language="zh", script="Hant")
+    assert for_user(hant, "这是和《国产芯片工厂投产》类似的5条推荐") == (
+        "這是和《國產芯片工廠投產》類似的5條推薦"
+    )
+    assert for_user(ConversationState(language="zh"), "这是") == "这是"  # no script known
+    assert for_user(ConversationState(language="en", script="Hant"), "《国产》") == "《国产》"
