@@ -27,6 +27,25 @@ def _lower_code(value: str | None) -> str | None:
     return value.lower() or None
 
 
+#: How Chinese is written: Simplified or Traditional (ISO 15924 codes, as in BCP 47 tags).
+ChineseScript = Literal["Hans", "Hant"]
+#: Chinese region subtags whose likely script is Traditional (CLDR likely subtags).
+_TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+def split_language_tag(tag: str) -> tuple[str, ChineseScript | None]:
+    """A BCP 47 tag as (language, Chinese script): "zh-Hant" and "zh-TW" -> ("zh", "Hant"),
+    "zh-Hans" and "zh-CN" -> ("zh", "Hans"), "en-US" -> ("en", None), "zh" -> ("zh", None)."""
+    language, *subtags = tag.strip().replace("_", "-").lower().split("-")
+    if language != "zh" or not subtags:
+        return language, None
+    if "hans" in subtags:
+        return language, "Hans"
+    if "hant" in subtags or any(s in _TRADITIONAL_REGIONS for s in subtags):
+        return language, "Hant"
+    return language, "Hans"
+
+
 class Item(Strict):
     """A catalog item (news story, film, product) with text in any language."""
 
@@ -37,6 +56,10 @@ class Item(Strict):
     region: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code of origin.")
     category: str | None = None
     tags: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Key phrases of the item's text, computed at ingest when not given.",
+    )
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
 
     @field_validator("id", "title")
@@ -79,10 +102,36 @@ class UserProfile(Strict):
     """What babelrec knows of a user: locale, stated interests and interaction history."""
 
     id: str | None = None
-    language: str = Field(default="en", description="The user's language (ISO 639-1).")
+    language: str = Field(
+        default="en",
+        description="The user's language (ISO 639-1); a BCP 47 tag such as zh-Hant or zh-TW is "
+        "split into the language and `script`.",
+    )
+    script: ChineseScript | None = Field(
+        default=None,
+        description="For Chinese: Hans (Simplified) or Hant (Traditional); None means the "
+        "script of the user's own words, else Simplified.",
+    )
     region: str | None = None
     interests: str = Field(default="", description="Free text, in any language.")
     history: list[HistoryEntry] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_tag(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("language"), str):
+            language, script = split_language_tag(data["language"])
+            if language:
+                data = {**data, "language": language}
+                if script and data.get("script") is None:
+                    data["script"] = script
+        return data
+
+    @model_validator(mode="after")
+    def _script_is_chinese(self) -> UserProfile:
+        if self.script is not None and self.language != "zh":
+            raise ValueError(f"script {self.script!r} applies to Chinese (zh) only")
+        return self
 
     @field_validator("history", mode="before")
     @classmethod

@@ -1,6 +1,6 @@
 """Reading catalogs (JSONL or CSV) into validated `Item`s, with bad rows reported by line.
 
-A row may carry unknown columns only under `metadata`; `tags` in CSV are `|`- or
+A row may carry unknown columns only under `metadata`; `tags` and `keywords` in CSV are `|`- or
 `,`-separated. Rows without a language get one from `babelrec.i18n.langid`.
 """
 
@@ -70,9 +70,9 @@ def _csv_row(raw: dict[str | None, Any]) -> dict[str, Any] | str:
         assert key is not None
         if value is None or value == "":
             continue
-        if key == "tags":
+        if key in {"tags", "keywords"}:
             sep = "|" if "|" in value else ","
-            row["tags"] = [t.strip() for t in value.split(sep) if t.strip()]
+            row[key] = [t.strip() for t in value.split(sep) if t.strip()]
         elif key in ITEM_FIELDS:
             row[key] = value
         else:

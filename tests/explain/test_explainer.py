@@ -79,3 +79,76 @@ def test_word_boundaries_for_latin_interests() -> None:
     assert ground(said, ai_item, [], template).interests == []
     likes_ai = UserProfile(language="en", interests="I like AI")
     assert ground(likes_ai, ai_item, [], template).interests == ["AI"]
+
+
+BASKETBALL_CN = Item(
+    id="zh-2", title="三人篮球赛走进社区", language="zh", region="CN", category="sports",
+    tags=["basketball"],
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("user", "matched"),
+    [
+        # asked for by the profile: a script field, or a BCP 47 tag
+        (UserProfile(language="zh", script="Hant", region="TW", interests="我喜欢篮球"), "籃球"),
+        (UserProfile(language="zh-TW", region="TW", interests="我喜欢篮球"), "籃球"),
+        (UserProfile(language="zh-Hant", region="TW", interests="網球和籃球"), "籃球"),
+        # read from the user's own words
+        (UserProfile(language="zh", region="TW", interests="我喜歡籃球"), "籃球"),
+    ],
+)
+def test_traditional_readers_get_traditional_explanations(user: UserProfile, matched: str) -> None:
+    [local, foreign] = Explainer().explain(user, [BASKETBALL_CN, FOOTBALL_ES])
+    for explanation in (local, foreign):
+        assert explanation.source == "template" and explanation.language == "zh"
+        assert matches_language(explanation.text, "zh-Hant"), explanation.text
+        assert not matches_language(explanation.text, "zh-Hans")
+    assert local.matched_interests == [matched] and matched in local.text
+    assert foreign.cultural_note and "西班牙" in foreign.cultural_note
+    assert "來自" in foreign.cultural_note  # not 来自
+
+
+def test_traditional_interests_meet_simplified_concept_words() -> None:
+    # 網球 is listed only as 网球: the interests are read in both scripts
+    tennis = Item(id="t", title="网球公开赛", language="zh", category="sports", tags=["tennis"])
+    user = UserProfile(language="zh", interests="我喜歡網球")
+    [explanation] = Explainer().explain(user, [tennis])
+    assert explanation.matched_interests == ["網球"] and "網球" in explanation.text
+
+
+def test_simplified_readers_are_unchanged() -> None:
+    [local] = Explainer().explain(ZH_USER, [FOOTBALL_CN], [SEEN])
+    assert (
+        local.text == "推荐理由：与你关注的“足球”相符。与你之前看过的《中超升班马客场逆转》相近。"
+    )
+    assert matches_language(local.text, "zh-Hans") and not matches_language(local.text, "zh-Hant")
+
+
+def test_llm_sentences_for_traditional_readers_ask_for_and_come_back_in_traditional() -> None:
+    user = UserProfile(language="zh-Hant", region="CN", interests="我喜歡足球", history=["zh-0"])
+    llm = FakeLLM([answer(("zh-1", "这场乡村足球决赛很适合喜欢足球的你。"))])
+    [explanation] = Explainer(llm).explain(user, [FOOTBALL_CN], [SEEN])
+    assert explanation.source == "llm"
+    assert explanation.text == "這場鄉村足球決賽很適合喜歡足球的你。"
+    assert "繁體中文" in llm.prompts[0][0].content and "繁體中文" in llm.prompts[0][1].content
+
+
+def test_the_script_check_rejects_a_sentence_in_the_other_script() -> None:
+    facts = ground(
+        UserProfile(language="zh", interests="足球"),
+        FOOTBALL_CN,
+        [],
+        PromptLoader().load("explain", "zh"),
+    )
+    simplified = "这场乡村足球决赛很适合喜欢足球的你。"
+    traditional = "這場鄉村足球決賽很適合喜歡足球的你。"
+    hant = UserProfile(language="zh-Hant", interests="足球")
+    hans = UserProfile(language="zh-Hans", interests="足球")
+    assert Explainer.acceptable(traditional, hant, FOOTBALL_CN, facts)
+    assert not Explainer.acceptable(simplified, hant, FOOTBALL_CN, facts)
+    assert Explainer.acceptable(simplified, hans, FOOTBALL_CN, facts)
+    assert not Explainer.acceptable(traditional, hans, FOOTBALL_CN, facts)
+    plain = UserProfile(language="zh", interests="足球")  # no script asked or shown: either
+    assert Explainer.acceptable(simplified, plain, FOOTBALL_CN, facts)
+    assert Explainer.acceptable(traditional, plain, FOOTBALL_CN, facts)
