@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from babelrec.agent.replies import describe, name_of, reply_locale, reply_locales, say
+from babelrec.agent import actions
+from babelrec.agent.replies import describe, name_of, reply_locale, say
 from babelrec.agent.rules import RulePolicy, apply_constraints, conversation_language
-from babelrec.agent.state import ChatReply, ConstraintKind, ConversationState
+from babelrec.agent.state import ChatReply, ConversationState
 from babelrec.models import Recommendation
 
 if TYPE_CHECKING:
@@ -159,33 +160,31 @@ def _item_row(rec: Recommendation) -> dict[str, Any]:
 
 
 def _apply(state: ConversationState, args: PreferenceArgs) -> None:
-    pairs: list[tuple[ConstraintKind, list[str], list[str]]] = [
-        ("languages", args.item_languages, args.exclude_item_languages),
-        ("regions", args.regions, args.exclude_regions),
-        ("categories", args.categories, args.exclude_categories),
-    ]
-    for kind, include, exclude in pairs:
-        case = str.upper if kind == "regions" else str.lower
-        if include:
-            state.constraints.include(kind, [case(v) for v in include])
-        if exclude:
-            state.constraints.exclude(kind, [case(v) for v in exclude])
+    """What `update_preferences` asked for, through the same state changes as the rules."""
+    actions.constrain(
+        state,
+        include={
+            "languages": args.item_languages,
+            "regions": args.regions,
+            "categories": args.categories,
+        },
+        exclude={
+            "languages": args.exclude_item_languages,
+            "regions": args.exclude_regions,
+            "categories": args.exclude_categories,
+        },
+    )
     marks = [(p, True) for p in args.liked_positions] + [
         (p, False) for p in args.disliked_positions
     ]
     for position, liked in marks:
-        if not 1 <= position <= len(state.candidates):
+        item_id = actions.item_at(state, position) if position >= 1 else None
+        if item_id is None:
             raise ValueError(f"no item {position} in a list of {len(state.candidates)}")
-        item_id = state.candidates[position - 1]
-        if liked:
-            state.liked_items = list(dict.fromkeys([*state.liked_items, item_id]))
-            state.anchors = list(dict.fromkeys([*state.anchors, item_id]))
-        else:
-            state.disliked_items = list(dict.fromkeys([*state.disliked_items, item_id]))
-    if args.topic.strip():
-        state.topics = [args.topic.strip()]
-    if args.reply_language and args.reply_language.lower() in reply_locales():
-        state.language = args.reply_language.lower()
+        (actions.like if liked else actions.dislike)(state, item_id)
+    # As in the rules: a topic stated together with a reference refines the request.
+    actions.set_topic(state, args.topic, new_subject=not marks)
+    actions.set_language(state, args.reply_language)
 
 
 class ToolCallingPolicy:

@@ -7,6 +7,7 @@ import pytest
 
 from babelrec.agent.agent import ChatAgent
 from babelrec.agent.sessions import SessionStore
+from babelrec.agent.state import ConversationState
 from babelrec.pipeline.recommender import Recommender
 from babelrec.settings import Settings
 from tests.agent.conftest import ScriptedClient, completion
@@ -109,3 +110,33 @@ def test_a_failed_tool_turn_falls_back_to_the_rules(
     assert reply.language == "zh" and "只看英文内容" in reply.text
     assert {r.item.language for r in reply.recommendations} == {"en"}
     assert agent.state("f").constraints.languages == ["en"]
+
+
+def test_disliking_an_anchor_through_the_tools_stops_it_pulling_the_user_vector(
+    small_settings: Settings,
+) -> None:
+    # Regression: the tool path added the item to the dislikes but left it an anchor, so the
+    # history it gives the user vector still pulled toward the item the user rejected.
+    client = ScriptedClient(
+        [
+            completion(calls=[("update_preferences", {"disliked_positions": [1]})]),
+            completion(calls=[("recommend", {"k": 3})]),
+            completion("Fine, other picks."),
+        ]
+    )
+    agent = _tool_agent(small_settings, client)
+    liked = ConversationState(
+        language="en",
+        topics=["chips"],
+        candidates=["en-chip", "zh-chip"],
+        liked_items=["en-chip"],
+        anchors=["en-chip"],
+    )
+    agent.sessions.save("d", liked)
+    reply = agent.respond("d", "I don't like the first one")
+    assert reply.path == "tools"
+    state = agent.state("d")
+    assert state.disliked_items == ["en-chip"]
+    assert "en-chip" not in state.anchors and "en-chip" not in state.liked_items
+    assert all(h.item_id != "en-chip" for h in agent.rules.profile(state).history)
+    assert "en-chip" not in [r.item.id for r in reply.recommendations]
