@@ -274,14 +274,16 @@ class ToolCallingPolicy:
         failed (unknown tool, bad arguments), `LLMError` when the backend did."""
         from langchain.agents import create_agent
         from langchain.agents.middleware import ModelCallLimitMiddleware
+        from langchain.agents.middleware.model_call_limit import ModelCallLimitExceededError
         from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
         system = system_template().format(
             language=name_of("languages", reply_locale(working.language), "en"),
             state=working.model_dump_json(exclude={"shown", "explanations"}),
         )
-        # At most `max_rounds` model calls; the last one's text ends the turn.
-        limit = ModelCallLimitMiddleware(run_limit=self.max_rounds, exit_behavior="end")
+        # At most `max_rounds` model calls. A model still calling tools then has had its calls
+        # run (the tools changed `working`); the reply is worded from what they did.
+        limit = ModelCallLimitMiddleware(run_limit=self.max_rounds, exit_behavior="error")
         middleware: list[Any] = [limit, _strict_tools]
         agent = create_agent(
             BabelrecChatModel(llm=self.llm, max_tokens=self.max_tokens, temperature=0.0),
@@ -292,7 +294,10 @@ class ToolCallingPolicy:
         turns: list[AnyMessage] = [
             HumanMessage(text) if role == "user" else AIMessage(text) for role, text in history
         ]
-        result = agent.invoke({"messages": [*turns, HumanMessage(message)]})
+        try:
+            result = agent.invoke({"messages": [*turns, HumanMessage(message)]})
+        except ModelCallLimitExceededError:
+            return ""
         answers = [m for m in result["messages"][len(turns) + 1 :] if isinstance(m, AIMessage)]
         for answer in answers:
             if answer.invalid_tool_calls:

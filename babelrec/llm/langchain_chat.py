@@ -68,7 +68,7 @@ class BabelrecChatModel(BaseChatModel):
                     parameters=function.get("parameters", {"type": "object"}),
                 )
             )
-        choice = {None: "auto", "any": "required", True: "required"}.get(tool_choice, tool_choice)
+        choice = {None: "auto", "any": "required"}.get(tool_choice, tool_choice)
         return super().bind(tools=specs, tool_choice=choice, **kwargs)
 
     def _generate(

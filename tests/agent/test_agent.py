@@ -227,3 +227,15 @@ def test_the_tool_chat_without_an_llm_is_a_config_error(small_settings: Settings
     agent = ChatAgent(Recommender.from_settings(small_settings), mode="tools")
     with pytest.raises(ConfigError, match="BABELREC_CHAT__AGENT=rules"):
         agent.respond("n", "only English")
+
+
+def test_a_model_that_keeps_calling_tools_is_stopped_after_max_rounds(
+    small_settings: Settings,
+) -> None:
+    topic = completion(calls=[("update_preferences", {"topic": "chips"})])
+    llm = FakeLLM([topic, *[completion(calls=[("recommend", {"k": 2})]) for _ in range(4)]])
+    agent = _tool_agent(small_settings, llm)
+    reply = agent.respond("m", "something about chips")
+    assert len(llm.tool_requests) == agent.tools.max_rounds == 3
+    assert reply.path == "tools" and len(reply.recommendations) == 2
+    assert reply.text.startswith("Here are 2")  # worded from the tools' outcome
