@@ -19,10 +19,11 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from langchain.agents.middleware import ToolCallRequest, wrap_tool_call
-from langchain_core.messages import ToolMessage
+from langchain.agents import create_agent
+from langchain.agents.middleware import ModelCallLimitMiddleware, ToolCallRequest, wrap_tool_call
+from langchain.agents.middleware.model_call_limit import ModelCallLimitExceededError
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.tools import ToolException
-from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -243,9 +244,6 @@ class ToolCallingPolicy:
         except (LLMError, ToolException) as exc:
             _rules_instead(f"the tool-calling turn failed: {exc}")
             return None
-        except GraphRecursionError as exc:
-            _rules_instead(f"the tool-calling turn did not end: {exc}")
-            return None
         if not outcome.calls:
             _rules_instead("the model called no tool")
             return None
@@ -272,11 +270,6 @@ class ToolCallingPolicy:
     ) -> str:
         """The agent runtime's turn; the final text. Raises `ToolException` when a tool call
         failed (unknown tool, bad arguments), `LLMError` when the backend did."""
-        from langchain.agents import create_agent
-        from langchain.agents.middleware import ModelCallLimitMiddleware
-        from langchain.agents.middleware.model_call_limit import ModelCallLimitExceededError
-        from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
-
         system = system_template().format(
             language=name_of("languages", reply_locale(working.language), "en"),
             state=working.model_dump_json(exclude={"shown", "explanations"}),
