@@ -17,7 +17,7 @@ from babelrec.agent.agent import ChatAgent
 from babelrec.llm.hosted import OpenAICompatibleLLM
 from babelrec.pipeline.recommender import Recommender
 
-pytestmark = [pytest.mark.slow, pytest.mark.server]
+pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.server]
 
 TOOLS = {"search_catalog", "recommend", "explain_item", "update_preferences"}
 
