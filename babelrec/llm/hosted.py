@@ -27,6 +27,16 @@ from babelrec.llm.base import (
     dump_messages,
 )
 from babelrec.llm.cache import ResponseCache
+from babelrec.llm.toolcalls import (
+    ToolCall,
+    ToolChatMessage,
+    ToolChoice,
+    ToolCompletion,
+    ToolSpec,
+    choice_to_wire,
+    to_wire,
+    tools_to_wire,
+)
 
 SchemaMode = Literal["auto", "json_schema", "json_object"]
 
@@ -75,6 +85,13 @@ class OpenAICompatibleLLM(LLM):
         return openai.OpenAI(
             base_url=self.base_url, api_key=key, timeout=self.timeout, max_retries=0
         )
+
+    def _is_backend_error(self, exc: Exception) -> bool:
+        import httpx
+        import openai
+
+        # openai.APIError covers APIConnectionError, APITimeoutError and APIStatusError.
+        return isinstance(exc, openai.APIError | httpx.HTTPError)
 
     def _response_format(self, schema: JSONSchema) -> dict[str, Any]:
         if self.schema_mode == "json_schema":
@@ -126,6 +143,40 @@ class OpenAICompatibleLLM(LLM):
         usage = response.usage
         return Completion(
             text=choice.message.content or "",
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def _complete_with_tools(
+        self,
+        messages: Sequence[ToolChatMessage],
+        tools: Sequence[ToolSpec],
+        params: GenerationParams,
+        tool_choice: ToolChoice,
+    ) -> ToolCompletion:
+        kwargs: dict[str, Any] = {
+            "messages": to_wire(messages),
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "seed": params.seed,
+        }
+        if tools:
+            kwargs["tools"] = tools_to_wire(tools)
+            kwargs["tool_choice"] = choice_to_wire(tool_choice)
+        try:
+            response = self._create(**kwargs)
+        except _StatusError as exc:
+            raise LLMUnavailableError(f"the LLM endpoint failed a tool turn: {exc}") from exc
+        message = response.choices[0].message
+        usage = response.usage
+        return ToolCompletion(
+            text=(message.content or "").strip(),
+            tool_calls=[
+                ToolCall(
+                    id=call.id, name=call.function.name, arguments=call.function.arguments or "{}"
+                )
+                for call in message.tool_calls or []
+            ],
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
         )

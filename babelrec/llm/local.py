@@ -24,6 +24,7 @@ from babelrec.llm.base import (
     JSONSchema,
     TokenLogprobs,
     dump_messages,
+    raised_in,
     schema_json,
 )
 from babelrec.llm.cache import ResponseCache
@@ -99,6 +100,11 @@ class LlamaCppLLM(LLM):
             )
         except (ImportError, ValueError, RuntimeError) as exc:
             raise LLMUnavailableError(f"cannot load {self.model_path}: {exc}") from exc
+
+    def _is_backend_error(self, exc: Exception) -> bool:
+        # llama-cpp-python reports a failed load, a context overflow or a failed decode as a
+        # ValueError or RuntimeError of its own; the same types from babelrec's code are bugs.
+        return isinstance(exc, ValueError | RuntimeError | OSError) and raised_in(exc, "llama_cpp")
 
     def render(self, messages: Sequence[ChatMessage], answer_prefix: str = "") -> str:
         """The prompt text: the model's own chat template, or Gemma turns when it has none."""

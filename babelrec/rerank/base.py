@@ -7,6 +7,7 @@ degraded fallback. Whatever the LLM does, the output is a permutation of the inp
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from abc import ABC, abstractmethod
@@ -27,6 +28,8 @@ from babelrec.rerank.fusion import (
     reciprocal_rank_fusion,
 )
 from babelrec.settings import RerankSettings
+
+logger = logging.getLogger(__name__)
 
 
 class RerankConfig(RerankSettings):
@@ -184,12 +187,14 @@ class Reranker(ABC):
         self, candidates: list[Candidate], reason: str, repairs: RepairCounts, started: float
     ) -> RerankResult:
         calls = len(self.llm.calls) if self.llm else 0
+        degraded_reason = f"LLM rerank skipped, first-stage order kept: {reason}"
+        logger.warning("degraded %s rerank: %s", self.name, degraded_reason)
         return RerankResult(
             candidates=candidates,
             reranker=self.name,
             repairs=repairs,
             degraded=True,
-            degraded_reason=f"LLM rerank skipped, first-stage order kept: {reason}",
+            degraded_reason=degraded_reason,
             **self._usage(calls, started),
         )
 
