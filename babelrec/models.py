@@ -6,12 +6,16 @@ Every model forbids unknown fields, so a typo in a catalog row or a user file fa
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MetadataValue = str | int | float | bool
+
+#: The optional fields of an `Item` and what `null` (absent) means for each.
+_ABSENT: dict[str, Any] = {"text": "", "tags": list, "metadata": dict}
 
 
 class Strict(BaseModel):
@@ -38,6 +42,36 @@ class Item(Strict):
     category: str | None = None
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        """`null` means "absent" for every optional field, for list entries and metadata values
+        alike, so exports that write null for a missing abstract keep their items."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key, absent in _ABSENT.items():
+            if key in out and out[key] is None:
+                out[key] = absent() if callable(absent) else absent
+        if isinstance(out.get("tags"), list):
+            out["tags"] = [tag for tag in out["tags"] if tag is not None]
+        if isinstance(out.get("metadata"), dict):
+            out["metadata"] = {k: v for k, v in out["metadata"].items() if v is not None}
+        return out
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite(cls, value: dict[str, MetadataValue]) -> dict[str, MetadataValue]:
+        """NaN and infinity have no JSON form, so the store could not read them back: they
+        are refused here, at the door, not on some later request."""
+        for key, number in value.items():
+            if isinstance(number, float) and not math.isfinite(number):
+                raise ValueError(
+                    f"{key!r} is {number}, which JSON cannot hold; use a finite number, or null "
+                    "to leave it out"
+                )
+        return value
 
     @field_validator("id", "title")
     @classmethod
