@@ -24,11 +24,32 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _utf8_only(value: Any) -> None:
+    """Raise when a string in `value` holds a lone surrogate (Python's json reads one from an
+    escape like "\\ud800"): UTF-8, and so JSON, Chroma and every file babelrec writes, cannot."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start : exc.end]
+            raise ValueError(f"holds a lone surrogate {bad!r}, which UTF-8 cannot store") from None
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _utf8_only(key)
+            _utf8_only(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _utf8_only(inner)
+
+
 def _lower_code(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
     return value.lower() or None
+
+
+_STRING_FIELDS = ("id", "title", "text", "language", "region", "category", "tags", "metadata")
 
 
 class Item(Strict):
@@ -59,6 +80,12 @@ class Item(Strict):
         if isinstance(out.get("metadata"), dict):
             out["metadata"] = {k: v for k, v in out["metadata"].items() if v is not None}
         return out
+
+    @field_validator(*_STRING_FIELDS, mode="before")
+    @classmethod
+    def _encodable(cls, value: Any) -> Any:
+        _utf8_only(value)
+        return value
 
     @field_validator("metadata")
     @classmethod

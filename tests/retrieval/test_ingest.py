@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 import json
+import math
+import re
+import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from babelrec.errors import CatalogError
+from babelrec.io.catalog import read_catalog
+from babelrec.models import Item
 from babelrec.pipeline.recommender import Recommender
-from babelrec.settings import Settings
+from babelrec.retrieval.embedders import build_embedder
+from babelrec.retrieval.ingest import ingest_file
+from babelrec.retrieval.store import VectorStore
+from babelrec.settings import EmbedderSettings, Settings
 
 
 def catalog(path: Path, rows: list[dict[str, object] | str]) -> Path:
@@ -73,3 +84,121 @@ def test_embedding_failure_writes_nothing(
     with pytest.raises(EmbedderError):
         rec.ingest(catalog(tmp_path / "c.jsonl", ROWS))
     assert rec.store.count() == 0
+
+
+# -- round-trip or reject, at the door ---------------------------------------------------------
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+)
+META_VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, max_size=2),
+    st.dictionaries(st.text(max_size=4), SCALARS, max_size=2),
+)
+TEXT = st.text(max_size=30)
+#: Strings that test the door: whitespace only, a lone surrogate (Python's json reads "\ud800").
+ODD_TEXT = st.one_of(TEXT, st.sampled_from(["", "  ", "\ud800", "a\udfffb", "\x00nul", "‮rtl"]))
+OPTIONAL = {
+    "text": st.one_of(st.none(), ODD_TEXT),
+    "language": st.sampled_from([None, "en", "ZH", "ko", " ar "]),
+    "region": st.one_of(st.none(), st.sampled_from(["us", "CN", "", "kr"])),
+    "category": st.one_of(st.none(), TEXT),
+    "tags": st.one_of(st.none(), st.lists(st.one_of(st.none(), TEXT), max_size=3)),
+    "metadata": st.one_of(st.none(), st.dictionaries(st.text(max_size=8), META_VALUES, max_size=4)),
+}
+ROW = st.fixed_dictionaries({"id": ODD_TEXT, "title": ODD_TEXT}, optional=OPTIONAL)
+ROUND_TRIP_EXAMPLES = 60
+
+
+def _has_non_finite(value: object) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+def _line(row: dict[str, object], ascii_only: bool) -> str:
+    line = json.dumps(row, ensure_ascii=ascii_only)  # writes NaN/Infinity, as Python does
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate only travels as an escape
+        line = json.dumps(row, ensure_ascii=True)
+    return line
+
+
+@pytest.fixture(scope="module")
+def both_stores(tmp_path_factory: pytest.TempPathFactory, chroma_server: str) -> list[VectorStore]:
+    emb = build_embedder(EmbedderSettings(name="hashing", cache=False))
+    base = tmp_path_factory.mktemp("round-trip")
+    return [
+        VectorStore.open(embedder_name=emb.name, dimension=emb.dimension, store_path=base / "s"),
+        VectorStore.open(
+            embedder_name=emb.name,
+            dimension=emb.dimension,
+            chroma_url=chroma_server,
+            collection="round-trip",
+            data_dir=base,
+        ),
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@settings(
+    max_examples=ROUND_TRIP_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(rows=st.lists(ROW, min_size=1, max_size=4), ascii_only=st.booleans(), data=st.data())
+def test_every_accepted_item_reads_back_identically_and_the_rest_is_refused_by_line(
+    both_stores: list[VectorStore],
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[dict[str, object]],
+    ascii_only: bool,
+    data: st.DataObject,
+) -> None:
+    """Items with NaN/Infinity attempts, nulls, nested and non-ASCII metadata go through ingest
+    to the embedded store and a Chroma server: each row is either refused with its line, or
+    stored and read back equal (with its vector) from both."""
+    emb = build_embedder(EmbedderSettings(name="hashing", cache=False))
+    prefix = uuid.uuid4().hex[:8]
+    for pos, row in enumerate(rows):  # unique ids across examples; the odd part stays at the end
+        row["id"] = f"{prefix}-{pos}{row['id']}"
+    path = tmp_path_factory.mktemp("rows") / "c.jsonl"
+    path.write_text("\n".join(_line(r, ascii_only) for r in rows) + "\n", encoding="utf-8")
+
+    read = read_catalog(path)
+    refused = {err.line: err.message for err in read.errors}
+    assert len(read.items) + len(refused) == len(rows)
+    accepted = {item.id: item for item in read.items}
+    event(f"rows accepted: {len(accepted)} of {len(rows)}")
+    kept = iter(read.items)
+    for line, row in enumerate(rows, start=1):
+        if _has_non_finite(row):
+            assert line in refused, row
+            assert re.search(r"NaN|Infinity|inf|nan", refused[line]), refused[line]
+        if line not in refused:  # null means absent: the row without its nulls, same item
+            item = next(kept)
+            absent = Item.model_validate({k: v for k, v in row.items() if v is not None})
+            assert absent.model_copy(update={"language": item.language}) == item
+
+    for store in both_stores:
+        summary = ingest_file(path, store, emb)
+        assert summary.skipped == len(refused)
+        assert [e.split(":")[0] for e in summary.errors] == [f"line {n}" for n in sorted(refused)]
+        back = store.get(list(accepted), with_vectors=True)
+        assert set(back) == set(accepted)
+        for item_id, stored in back.items():
+            assert stored.item.model_dump() == accepted[item_id].model_dump()
+            assert stored.item == accepted[item_id]
+            assert stored.vector is not None and np.all(np.isfinite(stored.vector))
+        again = ingest_file(path, store, emb)  # unchanged on a second pass: hashes agree
+        assert again.unchanged == len(accepted) and again.added == again.updated == 0
