@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from babelrec.cli.app import app
 from babelrec.cli.common import CommonOptions, command, console, err_console
+from babelrec.retrieval.check import CheckReport, check_store
 
 
 @command(app, json=True)
@@ -23,7 +24,6 @@ def check(
 
     Example: babelrec check --store ./store
     """
-    from babelrec.retrieval.check import check_store
     from babelrec.retrieval.embedders import build_embedder
 
     settings = opts.settings()
@@ -39,8 +39,15 @@ def check(
     if opts.as_json:
         console.print_json(report.model_dump_json())
     else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: CheckReport) -> None:
+    if report.stored_embedder is not None:
         console.print(
-            f"{report.location} [{report.collection}]: {report.readable} of {report.items} "
+            f"{report.location} \\[{report.collection}]: {report.readable} of {report.items} "
             f"items readable, {report.count} counted; vectors of {report.stored_embedder} "
             f"({report.stored_dimension}-d); {report.sampled} re-embedded with "
             f"{report.embedder}"
@@ -50,13 +57,14 @@ def check(
                 else f" (lowest cosine {report.lowest_cosine:.3f})"
             ),
             highlight=False,
+            soft_wrap=True,
         )
-        for note in report.notes:
-            console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
-        for problem in report.problems:
-            err_console.print(
-                f"[red]{problem.kind}:[/red] {escape(problem.message)}", highlight=False
-            )
-        console.print("ok" if report.ok else f"{len(report.problems)} problem(s)")
-    if not report.ok:
-        raise typer.Exit(1)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
+    for problem in report.problems:
+        err_console.print(
+            f"[red]{problem.kind}:[/red] {escape(problem.message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print("ok" if report.ok else f"{len(report.problems)} problem(s)")
