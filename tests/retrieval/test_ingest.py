@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -202,3 +207,84 @@ def test_every_accepted_item_reads_back_identically_and_the_rest_is_refused_by_l
             assert stored.vector is not None and np.all(np.isfinite(stored.vector))
         again = ingest_file(path, store, emb)  # unchanged on a second pass: hashes agree
         assert again.unchanged == len(accepted) and again.added == again.updated == 0
+
+
+# -- crash safety --------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+CRASH_ITEMS = 2000
+#: When, as a fraction of a full run's time after the store appears, each ingest is killed.
+KILL_POINTS = (0.0, 0.25, 0.5, 0.75, 0.95)
+
+
+def _ingest_process(catalog: Path, data_dir: Path) -> subprocess.Popen[bytes]:
+    """`babelrec ingest` in its own process, from this checkout."""
+    code = "from babelrec.cli import main; main()"
+    args = ["ingest", str(catalog), "--data-dir", str(data_dir), "--embedder", "hashing"]
+    env = {**os.environ, "BABELREC_CACHE_DIR": str(data_dir / "cache")}
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for_store(proc: subprocess.Popen[bytes], store: Path) -> float:
+    started = time.monotonic()
+    while not (store / "chroma.sqlite3").exists() and proc.poll() is None:
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(tmp_path: Path) -> None:
+    """SIGKILL `babelrec ingest` of 2,000 items at several points, rerun it: every item is
+    there exactly once, readable, with its vector, and the index finds it."""
+    from babelrec.retrieval.check import check_store
+
+    rows = [
+        {"id": f"n{i:04d}", "title": f"Story {i} on topic {i % 37}", "language": "en"}
+        for i in range(CRASH_ITEMS)
+    ]
+    catalog = tmp_path / "c.jsonl"
+    catalog.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    expected = {item.id: item for item in read_catalog(catalog, detect_language=False).items}
+
+    reference = _ingest_process(catalog, tmp_path / "reference")
+    _wait_for_store(reference, tmp_path / "reference" / "chroma")
+    started = time.monotonic()
+    assert reference.wait(300) == 0, reference.stderr.read() if reference.stderr else ""
+    full = time.monotonic() - started
+
+    emb = build_embedder(EmbedderSettings(name="hashing", cache=False))
+    killed_while_running = 0
+    for point in KILL_POINTS:
+        data_dir = tmp_path / f"kill-{point}"
+        proc = _ingest_process(catalog, data_dir)
+        _wait_for_store(proc, data_dir / "chroma")
+        time.sleep(point * full)
+        killed_while_running += proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(60)
+
+        rerun = _ingest_process(catalog, data_dir)
+        assert rerun.wait(300) == 0, rerun.stderr.read() if rerun.stderr else ""
+        store = VectorStore.open(
+            embedder_name=emb.name, dimension=emb.dimension, store_path=data_dir / "chroma"
+        )
+        got = store.collection.get(include=["metadatas", "embeddings"])
+        assert sorted(got["ids"]) == sorted(expected)  # each exactly once
+        back = store.get(list(expected), with_vectors=True)
+        assert {i: s.item for i, s in back.items()} == expected
+        vectors = np.stack([back[i].vector for i in expected])  # type: ignore[misc]
+        assert np.allclose(
+            vectors,
+            emb.embed_documents([expected[i].embedding_text() for i in expected]),
+            atol=1e-5,
+        )
+        for item_id in list(expected)[:: CRASH_ITEMS // 20]:
+            assert store.query(back[item_id].vector, 1)[0].item.id == item_id  # type: ignore[arg-type]
+        assert check_store(embedder=emb, store_path=data_dir / "chroma").ok
+    assert killed_while_running >= 3  # the kills did land inside ingests
