@@ -288,3 +288,45 @@ def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(tmp_path: 
             assert store.query(back[item_id].vector, 1)[0].item.id == item_id  # type: ignore[arg-type]
         assert check_store(embedder=emb, store_path=data_dir / "chroma").ok
     assert killed_while_running >= 3  # the kills did land inside ingests
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_two_concurrent_writers_to_one_server_store_every_item_once(
+    tmp_path: Path, chroma_server: str
+) -> None:
+    """Two `babelrec ingest` processes with overlapping catalogs, at once, into one Chroma
+    server collection: every item is stored exactly once, readable, with its vector."""
+    rows = [{"id": f"w{i:04d}", "title": f"Item {i}", "language": "en"} for i in range(1200)]
+    halves = [rows[:700], rows[500:]]
+    procs = []
+    for pos, half in enumerate(halves):
+        path = tmp_path / f"half{pos}.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in half), encoding="utf-8")
+        code = "from babelrec.cli import main; main()"
+        args = ["ingest", str(path), "--chroma-url", chroma_server, "--embedder", "hashing"]
+        env = {
+            **os.environ,
+            "BABELREC_CACHE_DIR": str(tmp_path / "cache"),
+            "BABELREC_STORE__COLLECTION": "two-writers",
+            "BABELREC_DATA_DIR": str(tmp_path / f"data{pos}"),
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code, *args], cwd=ROOT, env=env, stderr=subprocess.PIPE
+            )
+        )
+    for proc in procs:
+        assert proc.wait(300) == 0, proc.stderr.read() if proc.stderr else ""
+    emb = build_embedder(EmbedderSettings(name="hashing", cache=False))
+    store = VectorStore.open(
+        embedder_name=emb.name,
+        dimension=emb.dimension,
+        chroma_url=chroma_server,
+        collection="two-writers",
+        data_dir=tmp_path,
+    )
+    got = store.collection.get(include=["embeddings"])
+    assert sorted(got["ids"]) == sorted(r["id"] for r in rows)
+    back = store.get([r["id"] for r in rows], with_vectors=True)
+    assert len(back) == len(rows) and all(s.vector is not None for s in back.values())
