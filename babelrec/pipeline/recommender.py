@@ -187,10 +187,8 @@ class Recommender:
         if not candidates:
             if self.store.count() == 0:
                 warnings.append("the catalog is empty: ingest one first (babelrec ingest FILE)")
-            elif filters is not None and not filters.is_empty():
-                warnings.append("no item in the catalog passes the filters")
             else:
-                warnings.append("no stored item is left once the user's history is excluded")
+                warnings.append("no item in the catalog passes the filters")
         llm_on = self.settings.llm_on if use_llm is None else use_llm
         history = [s.item for s in self.store.get(user.history_ids).values()]
         stage = self.generative.run(
