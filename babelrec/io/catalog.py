@@ -135,11 +135,12 @@ def read_catalog(path: Path, *, detect_language: bool = True) -> CatalogRead:
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path} is not UTF-8 text: {exc}") from exc
     if detect_language:
-        result.languages_detected = _fill_languages(result.items)
+        result.languages_detected = fill_languages(result.items)
     return result
 
 
-def _fill_languages(items: list[Item]) -> int:
+def fill_languages(items: list[Item]) -> int:
+    """Detect the language of items that have none, in place; returns how many were found."""
     missing = [i for i, item in enumerate(items) if item.language is None]
     if not missing:
         return 0

@@ -96,8 +96,7 @@ class OpenAICompatibleLLM(LLM):
             ) from exc
         except openai.AuthenticationError as exc:
             raise LLMUnavailableError(
-                "the LLM endpoint refused the API key: "
-                "set BABELREC_OPENAI_API_KEY or OPENAI_API_KEY"
+                "the LLM endpoint refused the API key: set BABELREC_LLM__API_KEY or OPENAI_API_KEY"
             ) from exc
         except openai.APIStatusError as exc:
             raise _StatusError(exc.status_code, str(exc)) from exc
