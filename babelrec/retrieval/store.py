@@ -88,7 +88,8 @@ def decode_item(item_id: str, meta: Any, location: str) -> Item:
         item = Item.model_validate_json(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'item'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or 'item'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
             for err in exc.errors()
         )
         raise StoredItemError(item_id, location, problems) from None
