@@ -6,6 +6,7 @@ Every model forbids unknown fields, so a typo in a catalog row or a user file fa
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime
 from typing import Any, Literal
 
@@ -13,11 +14,32 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 MetadataValue = str | int | float | bool
 
+#: The optional fields of an `Item` and what `null` (absent) means for each.
+_ABSENT: dict[str, Any] = {"text": "", "tags": list, "keywords": list, "metadata": dict}
+
 
 class Strict(BaseModel):
     """Base for babelrec's models: unknown fields are an error."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _utf8_only(value: Any) -> None:
+    """Raise when a string in `value` holds a lone surrogate (Python's json reads one from an
+    escape like "\\ud800"): UTF-8, and so JSON, Chroma and every file babelrec writes, cannot."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start : exc.end]
+            raise ValueError(f"holds a lone surrogate {bad!r}, which UTF-8 cannot store") from None
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _utf8_only(key)
+            _utf8_only(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _utf8_only(inner)
 
 
 def _lower_code(value: str | None) -> str | None:
@@ -46,6 +68,19 @@ def split_language_tag(tag: str) -> tuple[str, ChineseScript | None]:
     return language, "Hans"
 
 
+_STRING_FIELDS = (
+    "id",
+    "title",
+    "text",
+    "language",
+    "region",
+    "category",
+    "tags",
+    "keywords",
+    "metadata",
+)
+
+
 class Item(Strict):
     """A catalog item (news story, film, product) with text in any language."""
 
@@ -61,6 +96,42 @@ class Item(Strict):
         description="Key phrases of the item's text, computed at ingest when not given.",
     )
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        """`null` means "absent" for every optional field, for list entries and metadata values
+        alike, so exports that write null for a missing abstract keep their items."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key, absent in _ABSENT.items():
+            if key in out and out[key] is None:
+                out[key] = absent() if callable(absent) else absent
+        if isinstance(out.get("tags"), list):
+            out["tags"] = [tag for tag in out["tags"] if tag is not None]
+        if isinstance(out.get("metadata"), dict):
+            out["metadata"] = {k: v for k, v in out["metadata"].items() if v is not None}
+        return out
+
+    @field_validator(*_STRING_FIELDS, mode="before")
+    @classmethod
+    def _encodable(cls, value: Any) -> Any:
+        _utf8_only(value)
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite(cls, value: dict[str, MetadataValue]) -> dict[str, MetadataValue]:
+        """NaN and infinity have no JSON form, so the store could not read them back: they
+        are refused here, at the door, not on some later request."""
+        for key, number in value.items():
+            if isinstance(number, float) and not math.isfinite(number):
+                raise ValueError(
+                    f"{key!r} is {number}, which JSON cannot hold; use a finite number, or null "
+                    "to leave it out"
+                )
+        return value
 
     @field_validator("id", "title")
     @classmethod

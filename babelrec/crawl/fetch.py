@@ -190,4 +190,3 @@ class Fetcher:
                 raise FetchError("timeout", f"timed out: {type(exc).__name__}") from exc
             except httpx.HTTPError as exc:
                 raise FetchError("network", f"{type(exc).__name__}: {exc}") from exc
-
