@@ -128,7 +128,9 @@ class RerankSettings(_Group):
     name: str = Field(default="verbalizer", description="Registry name of the reranker.")
     top: int = Field(default=20, ge=1, description="How many first-stage items the LLM sees.")
     window: int = Field(default=10, ge=2, description="Listwise sliding-window size.")
-    step: int = Field(default=5, ge=1, description="Listwise sliding-window step.")
+    step: int = Field(
+        default=5, ge=1, description="Listwise sliding-window step; unset: half a smaller window."
+    )
     shuffles: int = Field(
         default=0, ge=0, description="Extra shuffled orderings fused against position bias."
     )
@@ -142,6 +144,18 @@ class RerankSettings(_Group):
     @classmethod
     def _registered(cls, value: str) -> str:
         return RERANKERS.check(value)
+
+    @model_validator(mode="after")
+    def _windows_cover_the_list(self) -> RerankSettings:
+        if self.step > self.window and "step" not in self.model_fields_set:
+            self.__dict__["step"] = max(1, self.window // 2)  # the default follows the window
+        if self.step > self.window:
+            raise ValueError(
+                f"rerank.step ({self.step}) is larger than rerank.window ({self.window}): the "
+                f"{self.step - self.window} candidate(s) between two windows would never reach "
+                "the LLM; use a step no larger than the window (e.g. half of it)"
+            )
+        return self
 
 
 class ChatSettings(_Group):
@@ -324,6 +338,31 @@ class Settings(BaseSettings):
     @classmethod
     def _legacy_keywords(cls, data: Any) -> Any:
         return nest_legacy(data) if isinstance(data, Mapping) else data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Cross-group invariants; each group checks its own (e.g. rerank.step <= window)."""
+        problems = []
+        if self.rerank.top > self.retrieval.candidates:
+            problems.append(
+                f"rerank.top ({self.rerank.top}) is larger than retrieval.candidates "
+                f"({self.retrieval.candidates}): the LLM can only rerank what retrieval returns; "
+                "raise retrieval.candidates or lower rerank.top"
+            )
+        hosted = self.llm.url or self.llm.api_key
+        if self.llm.backend == "openai" and not hosted:
+            problems.append(
+                "llm.backend is openai but neither llm.url nor llm.api_key is set: set llm.url "
+                "to a local server, or llm.api_key (OPENAI_API_KEY) for api.openai.com"
+            )
+        if self.chat.agent == "tools" and not hosted:
+            problems.append(
+                "chat.agent is tools, which needs an OpenAI-compatible endpoint, but neither "
+                "llm.url nor llm.api_key is set; use chat.agent=auto or rules, or set llm.url"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

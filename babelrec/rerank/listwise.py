@@ -45,15 +45,25 @@ def ranking_schema(ids: Sequence[str]) -> dict[str, Any]:
 
 
 def windows(n: int, window: int, step: int) -> list[tuple[int, int]]:
-    """(start, end) of each window, from the bottom of the list to the top."""
+    """(start, end) of each window, from the bottom of the list to the top.
+
+    Every window is a non-empty slice of at most `window` positions within [0, n), consecutive
+    windows overlap or touch (a step larger than the window is taken as the window, so no
+    candidate is skipped), and the last window starts at 0."""
+    if window < 1 or step < 1:
+        raise ValueError(f"window ({window}) and step ({step}) must be at least 1")
+    if n <= 0:
+        return []
     window = min(window, n)
+    step = min(step, window)
     spans = []
-    start, end = n - window, n
+    end = n
     while True:
-        spans.append((max(start, 0), end))
-        if start <= 0:
+        start = max(end - window, 0)
+        spans.append((start, end))
+        if start == 0:
             return spans
-        start, end = start - step, end - step
+        end -= step
 
 
 class ListwiseReranker(Reranker):
