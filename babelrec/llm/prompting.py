@@ -40,9 +40,11 @@ def sanitize(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def item_block(item: Item, label: str | None = None) -> str:
-    """One candidate as a delimited data field with its language and region of origin."""
-    attrs = [f'id="{sanitize(item.id, 256)}"']
+def item_block(item: Item, label: str | None = None, *, shown_id: str | None = None) -> str:
+    """One candidate as a delimited data field with its language and region of origin.
+
+    `shown_id` replaces the item's id in the prompt (a short ASCII alias the caller maps back)."""
+    attrs = [f'id="{sanitize(shown_id if shown_id is not None else item.id, 256)}"']
     if label is not None:
         attrs.insert(0, f'label="{label}"')
     attrs += [

@@ -129,3 +129,28 @@ def test_every_candidate_is_shown_in_windows_no_larger_than_the_window(
     assert all(1 <= size <= window for size in sent)
     assert len(sent) == len(windows(n, window, step)) and not result.degraded
     assert sorted(ids(result)) == sorted(c.item.id for c in make_candidates(n))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ids=st.lists(
+        st.text(min_size=1, max_size=24).filter(lambda s: s.strip() == s and s.isprintable()),
+        min_size=1,
+        max_size=12,
+        unique=True,
+    )
+)
+def test_any_ids_are_shown_as_ascii_aliases_and_mapped_back(ids: list[str]) -> None:
+    # Ids in any script (스포츠-기사-000, 体育新闻-0000, رياضة-مقال-000) cost the answer nothing:
+    # the prompt and the schema use c1, c2, ... and the budget is their answer's byte length.
+    cands = make_candidates(len(ids))
+    cands = [
+        c.model_copy(update={"item": c.item.model_copy(update={"id": i})})
+        for c, i in zip(cands, ids, strict=True)
+    ]
+    llm = FakeLLM(responder=reverse)
+    result = ListwiseReranker(llm, RerankConfig(top=12, window=12, alpha=1.0)).rerank(USER, cands)
+    assert [c.item.id for c in result.candidates] == ids[::-1]
+    assert not result.degraded and result.repairs.total == 0
+    prompt = llm.prompts[0][-1].content
+    assert re.findall(r'<item id="(c\d+)"', prompt) == [f"c{i + 1}" for i in range(len(ids))]
