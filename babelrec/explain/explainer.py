@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 _SEPARATORS = {"zh": "、", "ja": "、", "ar": "، "}
 _REFUSED = ("ignore", "instruction", "<", "忽略", "指令")
+#: Longest explanation shown; every explanation passes `sanitize` (no markup, controls or
+#: invisible reordering characters from catalog text or the LLM).
+EXPLANATION_LIMIT = 600
 
 
 @dataclass(frozen=True)
@@ -86,15 +89,16 @@ def ground(
     for seen in history:
         if seen.id != item.id and item_concepts(seen) & wanted:
             facts.history.append(sanitize(seen.title, 40))
-    if item.category:
-        facts.category = template.categories.get(item.category, item.category)
+    if item.category:  # catalog text: cleaned like any data before it reaches a sentence
+        facts.category = sanitize(template.categories.get(item.category, item.category), 40)
     foreign_region = user.region and item.region and item.region != user.region
     foreign_language = item.language and item.language != user.language
     if foreign_region or foreign_language:
-        facts.origin = (
+        facts.origin = sanitize(
             template.regions.get(item.region or "", item.region or "")
             if item.region
-            else language_name(item.language)
+            else language_name(item.language),
+            40,
         )
     return facts
 
@@ -139,7 +143,7 @@ class Explainer:
                 text, source = self.from_template(template, user, facts), "template"
             explanations.append(
                 Explanation(
-                    text=text,
+                    text=sanitize(text, EXPLANATION_LIMIT),
                     language=user.language,
                     source=source,
                     matched_interests=facts.interests,

@@ -58,6 +58,11 @@ class OpenAICompatibleLLM(LLM):
         self.schema_mode: Literal["json_schema", "json_object"] = schema_mode
         self._switched = False
 
+    def _redact(self, text: str) -> str:
+        """`text` with the API key (which an endpoint's error body may echo) masked."""
+        key = self._api_key.get_secret_value() if self._api_key else ""
+        return text.replace(key, "**********") if len(key) >= 4 else text
+
     def __repr__(self) -> str:
         return f"OpenAICompatibleLLM(base_url={self.base_url!r}, model={self.model!r})"
 
@@ -94,13 +99,14 @@ class OpenAICompatibleLLM(LLM):
                 f"cannot reach the LLM at {self.base_url or 'api.openai.com'} ({exc}); "
                 "start the server or pass --no-llm"
             ) from exc
-        except openai.AuthenticationError as exc:
+        except openai.AuthenticationError:
+            # Not chained: the server's error body may echo the key (tracebacks show causes).
             raise LLMUnavailableError(
                 "the LLM endpoint refused the API key: "
                 "set BABELREC_OPENAI_API_KEY or OPENAI_API_KEY"
-            ) from exc
+            ) from None
         except openai.APIStatusError as exc:
-            raise _StatusError(exc.status_code, str(exc)) from exc
+            raise _StatusError(exc.status_code, self._redact(str(exc))) from None
 
     def _complete(
         self, messages: Sequence[ChatMessage], schema: JSONSchema, params: GenerationParams

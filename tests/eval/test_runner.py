@@ -144,7 +144,11 @@ def write_ml100k_folder(root: Path, seed: int, users: int = 40, films: int = 30)
     return root
 
 
-def test_two_data_folders_evaluated_one_after_the_other_give_two_results(tmp_path: Path) -> None:
+def test_two_data_folders_evaluated_one_after_the_other_give_two_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canary = "sk-canary-eval-0b7e41"
+    monkeypatch.setenv("OPENAI_API_KEY", canary)  # ...and no report ever holds the API key
     # Regression (issue 12): the converted dataset was cached under its name and seed alone, so
     # `eval ml100k.yaml --data OTHER` reported the numbers of the folder converted first.
     experiment = Experiment.model_validate(
@@ -170,6 +174,8 @@ def test_two_data_folders_evaluated_one_after_the_other_give_two_results(tmp_pat
     # the first folder again: its own conversion and negatives are reused, with its own numbers
     again = run_experiment(experiment, out_dir=tmp_path / "out", data_dir=first, **run)  # type: ignore[arg-type]
     assert metrics(again) == metrics(a) != metrics(b)
+    for path in [*(tmp_path / "out").rglob("*"), *cache.rglob("*")]:
+        assert not path.is_file() or canary.encode() not in path.read_bytes()
     assert len(list((cache / "datasets").glob("ml100k-seed0-*"))) == 2
     # an edited file (same folder, same size, same name) is other data too
     before = dataset_dir(experiment, first, cache)
