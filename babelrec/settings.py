@@ -44,7 +44,7 @@ class StoreSettings(_Group):
         default=None, description="Embedded Chroma directory; default: DATA_DIR/chroma."
     )
     chroma_url: str | None = Field(
-        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000; wins over path."
+        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000 (not with path)."
     )
     collection: str = Field(default="babelrec-items", min_length=3, max_length=512)
 
@@ -58,6 +58,15 @@ class StoreSettings(_Group):
                 "starting and ending with a letter or digit"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_store(self) -> StoreSettings:
+        if self.path is not None and self.chroma_url:
+            raise ValueError(
+                "store.path and store.chroma_url are both set: a store is either embedded "
+                "(store.path) or a Chroma server (store.chroma_url); set only one"
+            )
+        return self
 
 
 class EmbedderSettings(_Group):

@@ -102,6 +102,10 @@ def test_each_rerank_knob_has_one_default() -> None:
         ),
         ({"llm": {"backend": "openai"}}, ["llm.backend", "llm.url", "llm.api_key"]),
         ({"chat": {"agent": "tools"}}, ["chat.agent", "llm.url"]),
+        (
+            {"store": {"path": "/tmp/s", "chroma_url": "http://127.0.0.1:8000"}},
+            ["store.path", "store.chroma_url"],
+        ),
     ],
 )
 def test_contradictory_settings_fail_at_load_time_naming_the_fields(

@@ -40,8 +40,7 @@ def language_name(code: str | None) -> str:
 #: Invisible characters that reorder or hide text: bidirectional embeddings, overrides and
 #: isolates, direction marks, the BOM, and Unicode tags (a known way to smuggle hidden ASCII).
 _INVISIBLE = re.compile(
-    "[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-    "\U000e0000-\U000e007f]"
+    "[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
 
 
