@@ -247,13 +247,20 @@ class LlamaCppLLM(LLM):
             logprobs=logprobs, prompt_tokens=len(tokens), prefix_reused_tokens=keep
         )
 
-    def _last_logprobs(self) -> np.ndarray:
-        """Log-softmax of the logits after the last evaluated token."""
+    def _logits(self) -> np.ndarray:
+        """A copy of the logits after the last evaluated token."""
         import llama_cpp
 
         llama = self.llama
         pointer = llama_cpp.llama_get_logits_ith(llama.ctx, -1)
-        logits = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),)).astype(np.float64)
+        logits: np.ndarray = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),)).astype(
+            np.float64
+        )
+        return logits
+
+    def _last_logprobs(self) -> np.ndarray:
+        """Log-softmax of the logits after the last evaluated token."""
+        logits = self._logits()
         top = float(logits.max())
         result: np.ndarray = logits - (top + math.log(float(np.exp(logits - top).sum())))
         return result

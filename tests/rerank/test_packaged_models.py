@@ -98,3 +98,20 @@ def test_korean_pointwise_scores_are_informative_on_both_models(
     )
     assert logprobs[options[0]] != logprobs[options[1]]
     assert sum(2.718281828459045**v for v in logprobs.values()) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("mode", ["listwise", "verbalizer"])
+def test_a_hostile_item_gets_a_well_formed_answer_from_both_models(
+    packaged_llm: LlamaCppLLM, mode: str
+) -> None:
+    from babelrec.rerank import build_reranker
+    from tests.rerank.test_injection import HOSTILE_TEXTS, hostile_candidates
+
+    user = UserProfile(language="en", region="US", interests="football")
+    text = HOSTILE_TEXTS["fake_delimiters"] + " " + HOSTILE_TEXTS["ignore"]
+    cands = hostile_candidates(5, 4, text)
+    config = RerankConfig(top=5, window=5, alpha=1.0, timeout=None, calibrate=False)
+    result = build_reranker(mode, packaged_llm, config).rerank(user, cands)
+    assert not result.degraded, result.degraded_reason
+    assert sorted(c.item.id for c in result.candidates) == sorted(c.item.id for c in cands)
+    assert result.repairs.invalid_ids == 0
