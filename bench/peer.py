@@ -124,7 +124,7 @@ def main() -> None:
 
     settings = Settings()
     experiment = load_experiment("mind_zh.yaml")
-    data_dir = resolve_data_dir(experiment, args.data)  # None: BABELREC_EVAL_DATA or the default
+    data_dir = resolve_data_dir(experiment, args.data)  # None: the eval.data_dir setting
     dataset = prepared_dataset(experiment, data_dir, settings.cache_dir)
     _, test = split_cases(make_cases(experiment, dataset, settings.cache_dir).cases, 0.5, 0)
     cases = [c for c in test if len(c.candidates) >= args.top][: args.cases]

@@ -102,8 +102,7 @@ class OpenAICompatibleLLM(LLM):
         except openai.AuthenticationError:
             # Not chained: the server's error body may echo the key (tracebacks show causes).
             raise LLMUnavailableError(
-                "the LLM endpoint refused the API key: "
-                "set BABELREC_OPENAI_API_KEY or OPENAI_API_KEY"
+                "the LLM endpoint refused the API key: set BABELREC_LLM__API_KEY or OPENAI_API_KEY"
             ) from None
         except openai.APIStatusError as exc:
             raise _StatusError(exc.status_code, self._redact(str(exc))) from None

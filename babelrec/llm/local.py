@@ -50,7 +50,7 @@ def packaged_model_path(name: PackagedModel, cache_dir: Path) -> Path:
     except (ImportError, OSError, ValueError) as exc:
         raise LLMUnavailableError(
             f"the packaged model {name!r} is not installed or is corrupt ({exc}); "
-            "reinstall babelrec or pass a GGUF file with --llm-model / BABELREC_LLM_MODEL_PATH"
+            "reinstall babelrec or pass a GGUF file with --llm-model / BABELREC_LLM__MODEL_PATH"
         ) from exc
 
 
@@ -269,7 +269,7 @@ class LlamaCppLLM(LLM):
         if needed > self.n_ctx:
             raise LLMUnavailableError(
                 f"the prompt needs {needed} tokens but the context holds {self.n_ctx}; "
-                "rerank fewer candidates (BABELREC_RERANK_TOP)"
+                "rerank fewer candidates (BABELREC_RERANK__TOP)"
             )
 
     def close(self) -> None:
