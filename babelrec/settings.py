@@ -62,10 +62,7 @@ class StoreSettings(_Group):
     @model_validator(mode="after")
     def _one_store(self) -> StoreSettings:
         if self.path is not None and self.chroma_url:
-            raise ValueError(
-                "store.path and store.chroma_url are both set: a store is either embedded "
-                "(store.path) or a Chroma server (store.chroma_url); set only one"
-            )
+            raise ValueError("store.path and store.chroma_url are both set: set only one")
         return self
 
 
@@ -160,9 +157,8 @@ class RerankSettings(_Group):
             self.__dict__["step"] = max(1, self.window // 2)  # the default follows the window
         if self.step > self.window:
             raise ValueError(
-                f"rerank.step ({self.step}) is larger than rerank.window ({self.window}): the "
-                f"{self.step - self.window} candidate(s) between two windows would never reach "
-                "the LLM; use a step no larger than the window (e.g. half of it)"
+                f"rerank.step ({self.step}) is larger than rerank.window ({self.window}): "
+                f"{self.step - self.window} candidate(s) between windows would never be reranked"
             )
         return self
 
@@ -365,26 +361,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        """Cross-group invariants; each group checks its own (e.g. rerank.step <= window)."""
-        problems = []
-        if self.rerank.top > self.retrieval.candidates:
-            problems.append(
-                f"rerank.top ({self.rerank.top}) is larger than retrieval.candidates "
-                f"({self.retrieval.candidates}): the LLM can only rerank what retrieval returns; "
-                "raise retrieval.candidates or lower rerank.top"
-            )
+        """Cross-group invariants (each group checks its own, e.g. rerank.step <= window)."""
+        top, candidates = self.rerank.top, self.retrieval.candidates
         hosted = self.llm.url or self.llm.api_key
-        if self.llm.backend == "openai" and not hosted:
-            problems.append(
-                "llm.backend is openai but neither llm.url nor llm.api_key is set: set llm.url "
-                "to a local server, or llm.api_key (OPENAI_API_KEY) for api.openai.com"
-            )
-        if self.chat.agent == "tools" and not hosted:
-            problems.append(
-                "chat.agent is tools, which needs an OpenAI-compatible endpoint, but neither "
-                "llm.url nor llm.api_key is set; use chat.agent=auto or rules, or set llm.url"
-            )
-        if problems:
+        checks = [
+            (top > candidates, f"rerank.top ({top}) is larger than retrieval.candidates "
+             f"({candidates}): the LLM reranks only what retrieval returns"),
+            (self.llm.backend == "openai" and not hosted, "llm.backend is openai but neither "
+             "llm.url nor llm.api_key (OPENAI_API_KEY) is set"),
+            (self.chat.agent == "tools" and not hosted, "chat.agent is tools, which needs an "
+             "endpoint, but neither llm.url nor llm.api_key is set"),
+        ]  # fmt: skip
+        if problems := [message for broken, message in checks if broken]:
             raise ValueError("; ".join(problems))
         return self
 
