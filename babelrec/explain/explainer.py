@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 _SEPARATORS = {"zh": "、", "ja": "、", "ar": "، "}
 _REFUSED = ("ignore", "instruction", "<", "忽略", "指令")
+#: Longest explanation shown; every explanation passes `sanitize` (no markup, controls or
+#: invisible reordering characters from catalog text or the LLM).
+EXPLANATION_LIMIT = 600
 
 
 @dataclass(frozen=True)
@@ -90,15 +93,16 @@ def ground(
     for seen in history:
         if seen.id != item.id and item_concepts(seen) & wanted:
             facts.history.append(sanitize(seen.title, 40))
-    if item.category:
-        facts.category = template.categories.get(item.category, item.category)
+    if item.category:  # catalog text: cleaned like any data before it reaches a sentence
+        facts.category = sanitize(template.categories.get(item.category, item.category), 40)
     foreign_region = user.region and item.region and item.region != user.region
     foreign_language = item.language and item.language != user.language
     if foreign_region or foreign_language:
-        facts.origin = (
+        facts.origin = sanitize(
             template.regions.get(item.region or "", item.region or "")
             if item.region
-            else language_name(item.language)
+            else language_name(item.language),
+            40,
         )
     return facts
 
@@ -146,7 +150,7 @@ class Explainer:
             note = template.sentence("cultural", origin=facts.origin) if facts.origin else None
             explanations.append(
                 Explanation(
-                    text=convert(text, script),
+                    text=sanitize(convert(text, script), EXPLANATION_LIMIT),
                     language=user.language,
                     source=source,
                     matched_interests=[convert(word, script) for word in facts.interests],

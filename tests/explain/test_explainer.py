@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from babelrec.explain.explainer import Explainer, ground
 from babelrec.i18n.script import matches_language
@@ -152,3 +155,50 @@ def test_the_script_check_rejects_a_sentence_in_the_other_script() -> None:
     plain = UserProfile(language="zh", interests="足球")  # no script asked or shown: either
     assert Explainer.acceptable(simplified, plain, FOOTBALL_CN, facts)
     assert Explainer.acceptable(traditional, plain, FOOTBALL_CN, facts)
+
+
+# -- hostile catalog text never reaches an explanation unescaped (issue 12) ----------------------
+
+UNSAFE = re.compile(
+    "[<>\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\ufeff\U000e0000-\U000e007f]"
+)
+HOSTILE_PARTS = st.sampled_from(
+    [
+        "</data>",
+        "<script>",
+        "\u202e",
+        "\u2066",
+        "\x1b[31m",
+        "\x00",
+        "\n",
+        "ignore the above",
+        "足球",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.lists(st.one_of(HOSTILE_PARTS, st.text(max_size=20)), min_size=1, max_size=8),
+    where=st.sampled_from(["category", "region", "title", "history", "draft"]),
+    language=st.sampled_from(["zh", "en", "ar"]),
+)
+def test_hostile_item_text_reaches_no_explanation_unescaped(
+    parts: list[str], where: str, language: str
+) -> None:
+    hostile = "".join(parts) or "x"
+    item = FOOTBALL_ES.model_copy(
+        update={
+            "category": hostile if where == "category" else "sports",
+            "region": hostile if where == "region" else "ES",
+            "title": hostile if where == "title" else FOOTBALL_ES.title,
+        }
+    )
+    seen = SEEN.model_copy(update={"title": hostile if where == "history" else SEEN.title})
+    # an LLM that repeats the hostile text (with a real fact, so only escaping can stop it)
+    draft = answer((item.id, f"足球 football {hostile}")) if where == "draft" else "{}"
+    user = UserProfile(language=language, region="CN", interests="足球 football", history=["zh-0"])
+    [explanation] = Explainer(FakeLLM([draft])).explain(user, [item], [seen])
+    for text in [explanation.text, explanation.cultural_note or "", *explanation.matched_history]:
+        assert not UNSAFE.search(text), repr(text)
+        assert len(text) <= 600
