@@ -44,7 +44,7 @@ class StoreSettings(_Group):
         default=None, description="Embedded Chroma directory; default: DATA_DIR/chroma."
     )
     chroma_url: str | None = Field(
-        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000; wins over path."
+        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000 (not with path)."
     )
     collection: str = Field(default="babelrec-items", min_length=3, max_length=512)
 
@@ -58,6 +58,12 @@ class StoreSettings(_Group):
                 "starting and ending with a letter or digit"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_store(self) -> StoreSettings:
+        if self.path is not None and self.chroma_url:
+            raise ValueError("store.path and store.chroma_url are both set: set only one")
+        return self
 
 
 class EmbedderSettings(_Group):
@@ -128,7 +134,9 @@ class RerankSettings(_Group):
     name: str = Field(default="verbalizer", description="Registry name of the reranker.")
     top: int = Field(default=20, ge=1, description="How many first-stage items the LLM sees.")
     window: int = Field(default=10, ge=2, description="Listwise sliding-window size.")
-    step: int = Field(default=5, ge=1, description="Listwise sliding-window step.")
+    step: int = Field(
+        default=5, ge=1, description="Listwise sliding-window step; unset: half a smaller window."
+    )
     shuffles: int = Field(
         default=0, ge=0, description="Extra shuffled orderings fused against position bias."
     )
@@ -142,6 +150,17 @@ class RerankSettings(_Group):
     @classmethod
     def _registered(cls, value: str) -> str:
         return RERANKERS.check(value)
+
+    @model_validator(mode="after")
+    def _windows_cover_the_list(self) -> RerankSettings:
+        if self.step > self.window and "step" not in self.model_fields_set:
+            self.__dict__["step"] = max(1, self.window // 2)  # the default follows the window
+        if self.step > self.window:
+            raise ValueError(
+                f"rerank.step ({self.step}) is larger than rerank.window ({self.window}): "
+                f"{self.step - self.window} candidate(s) between windows would never be reranked"
+            )
+        return self
 
 
 class ChatSettings(_Group):
@@ -339,6 +358,23 @@ class Settings(BaseSettings):
     @classmethod
     def _legacy_keywords(cls, data: Any) -> Any:
         return nest_legacy(data) if isinstance(data, Mapping) else data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Cross-group invariants (each group checks its own, e.g. rerank.step <= window)."""
+        top, candidates = self.rerank.top, self.retrieval.candidates
+        hosted = self.llm.url or self.llm.api_key
+        checks = [
+            (top > candidates, f"rerank.top ({top}) is larger than retrieval.candidates "
+             f"({candidates}): the LLM reranks only what retrieval returns"),
+            (self.llm.backend == "openai" and not hosted, "llm.backend is openai but neither "
+             "llm.url nor llm.api_key (OPENAI_API_KEY) is set"),
+            (self.chat.agent == "tools" and not hosted, "chat.agent is tools, which needs an "
+             "endpoint, but neither llm.url nor llm.api_key is set"),
+        ]  # fmt: skip
+        if problems := [message for broken, message in checks if broken]:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

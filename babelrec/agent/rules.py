@@ -15,9 +15,9 @@ import numpy as np
 
 from babelrec.agent import actions
 from babelrec.agent.intent import Intent, parse
-from babelrec.agent.replies import describe, name_of, reply_locale, reply_locales, say
+from babelrec.agent.replies import describe, for_user, name_of, reply_locale, reply_locales, say
 from babelrec.agent.state import ChatReply, ConversationState
-from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile
+from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile, split_language_tag
 
 if TYPE_CHECKING:
     from babelrec.pipeline.protocol import RecommendationService
@@ -52,6 +52,12 @@ def conversation_language(message: str, intent: Intent) -> str:
     return detect_language(message) or "en"
 
 
+def remember_script(state: ConversationState, intent: Intent) -> None:
+    """Replies take the Chinese script of the first message that shows one; only asking changes
+    it ("请用繁体中文回答", /lang zh-TW), so a later ambiguous or quoted word does not."""
+    state.script = intent.answer_script or state.script or intent.script
+
+
 def apply_constraints(state: ConversationState, intent: Intent) -> None:
     """The hard constraints a message states, applied to the state."""
     actions.constrain(state, include=intent.include, exclude=intent.exclude, clear=intent.clear)
@@ -71,6 +77,7 @@ class RulePolicy:
         intent = parse(message)
         if state.language is None:
             state.language = conversation_language(message, intent)
+        remember_script(state, intent)
         state.turns += 1
         if intent.command is not None:
             return self._command(session_id, state, intent)
@@ -97,7 +104,7 @@ class RulePolicy:
         state.awaiting_clarification = clarifying
         return ChatReply(
             session_id=session_id,
-            text=text,
+            text=for_user(state, text),
             language=reply_locale(state.language),
             recommendations=recommendations or [],
             clarifying_question=clarifying,
@@ -111,18 +118,19 @@ class RulePolicy:
     def _command(self, session_id: str, state: ConversationState, intent: Intent) -> ChatReply:
         if intent.command == "reset":
             language = state.language
-            fresh = ConversationState(language=language, region=state.region)
+            fresh = ConversationState(language=language, script=state.script, region=state.region)
             for name in type(state).model_fields:
                 setattr(state, name, getattr(fresh, name))
             return self._reply(session_id, state, say(language, "reset"))
         if intent.command == "lang":
-            code = (intent.command_arg or "").strip().lower()
+            code, script = split_language_tag(intent.command_arg or "")  # zh-Hant, zh-TW
             if code not in reply_locales():
                 from babelrec.agent.lexicon import lexicon
 
                 code = lexicon().language_of(code) or code
             if code in reply_locales():
                 state.language = code
+                state.script = script or state.script
                 return self._reply(session_id, state, say(code, "language_changed"))
             return self._reply(
                 session_id,
@@ -212,8 +220,10 @@ class RulePolicy:
         if not interests and not state.anchors:
             # Constraints alone ("only English"): describe them, so there is something to embed.
             interests = describe(state.constraints, state.language).strip(" ()（）") or "news"
+        language = reply_locale(state.language)
         return UserProfile(
-            language=reply_locale(state.language),
+            language=language,
+            script=state.script if language == "zh" else None,
             region=state.region,
             interests=interests,
             history=[HistoryEntry(item_id=i) for i in state.anchors],

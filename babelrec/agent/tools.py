@@ -28,8 +28,13 @@ from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field
 
 from babelrec.agent import actions
-from babelrec.agent.replies import describe, name_of, reply_locale, say
-from babelrec.agent.rules import RulePolicy, apply_constraints, conversation_language
+from babelrec.agent.replies import describe, for_user, name_of, reply_locale, say
+from babelrec.agent.rules import (
+    RulePolicy,
+    apply_constraints,
+    conversation_language,
+    remember_script,
+)
 from babelrec.agent.state import ChatReply, ConversationState
 from babelrec.errors import LLMError
 from babelrec.llm.base import LLM
@@ -238,6 +243,7 @@ class ToolCallingPolicy:
         working = state.model_copy(deep=True)
         if working.language is None:
             working.language = conversation_language(message, parse(message))
+        remember_script(working, parse(message))  # replies follow the user's Chinese script
         outcome = ToolOutcome()
         try:
             text = self._run(working, outcome, message, history)
@@ -332,7 +338,7 @@ class ToolCallingPolicy:
             setattr(state, name, getattr(working, name))
         return ChatReply(
             session_id=session_id,
-            text=text,
+            text=for_user(state, text),
             language=reply_locale(state.language),
             recommendations=recommendations,
             constraints=state.constraints.model_copy(deep=True),

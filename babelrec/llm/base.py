@@ -142,6 +142,21 @@ class LLM(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release the model or connection."""
 
+    def scoring_problem(self, options: Sequence[str]) -> str | None:
+        """Why `next_token_logprobs` could not tell `options` apart, or None when it can.
+
+        Backends with a tokenizer check the options' tokens; this default catches options that
+        are equal once stripped (what every backend compares)."""
+        seen: dict[str, str] = {}
+        for option in options:
+            bare = option.strip()
+            if not bare:
+                return f"the option {option!r} is blank"
+            if bare in seen:
+                return f"the options {seen[bare]!r} and {option!r} are the same answer"
+            seen[bare] = option
+        return None
+
     # -- public API ------------------------------------------------------------------------
 
     def complete_structured(

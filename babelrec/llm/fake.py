@@ -1,7 +1,8 @@
 """`fake`: a scripted LLM, shipped as a test double and as a baseline for evaluation.
 
 With no script it answers every schema with the first-stage order (each enum in order) and gives
-every option the same log-probability, so a reranker over it is the identity.
+every option the same log-probability, so a scoring reranker over it keeps the first-stage
+order and says it is degraded (equal scores carry no information).
 """
 
 from __future__ import annotations

@@ -68,6 +68,11 @@ class OpenAICompatibleLLM(LLM):
         self.schema_mode: Literal["json_schema", "json_object"] = schema_mode
         self._switched = False
 
+    def _redact(self, text: str) -> str:
+        """`text` with the API key (which an endpoint's error body may echo) masked."""
+        key = self._api_key.get_secret_value() if self._api_key else ""
+        return text.replace(key, "**********") if len(key) >= 4 else text
+
     def __repr__(self) -> str:
         return f"OpenAICompatibleLLM(base_url={self.base_url!r}, model={self.model!r})"
 
@@ -107,12 +112,13 @@ class OpenAICompatibleLLM(LLM):
                 f"cannot reach the LLM at {self.base_url or 'api.openai.com'} ({exc}); "
                 "start the server or pass --no-llm"
             ) from exc
-        except openai.AuthenticationError as exc:
+        except openai.AuthenticationError:
+            # Not chained: the server's error body may echo the key (tracebacks show causes).
             raise LLMUnavailableError(
                 "the LLM endpoint refused the API key: set BABELREC_LLM__API_KEY or OPENAI_API_KEY"
-            ) from exc
+            ) from None
         except openai.APIStatusError as exc:
-            raise _StatusError(exc.status_code, str(exc)) from exc
+            raise _StatusError(exc.status_code, self._redact(str(exc))) from None
 
     def _complete(
         self, messages: Sequence[ChatMessage], schema: JSONSchema, params: GenerationParams
@@ -206,9 +212,21 @@ class OpenAICompatibleLLM(LLM):
             raise LLMOutputError("the endpoint returned no log-probabilities", raw=str(response))
         position = next((p for p in content if _bare(p.token)), content[0])
         seen: dict[str, float] = {}
+        broken = 0
         for entry in position.top_logprobs:
-            token = _bare(entry.token)
-            seen[token] = max(seen.get(token, LOGPROB_FLOOR), float(entry.logprob))
+            if "\ufffd" in entry.token:  # part of a character's UTF-8 bytes: unattributable
+                broken += 1
+                continue
+            option = _attribute(_bare(entry.token), choices)
+            if option is not None:
+                seen[option] = max(seen.get(option, LOGPROB_FLOOR), float(entry.logprob))
+        if broken and not seen:
+            raise LLMOutputError(
+                f"the endpoint's top log-probability tokens are partial UTF-8 ({broken} of "
+                f"{len(position.top_logprobs)} are U+FFFD), so no option among {choices} can be "
+                "scored; use a server that returns whole characters, or the listwise reranker",
+                raw=str([entry.token for entry in position.top_logprobs]),
+            )
         usage = response.usage
         return TokenLogprobs(
             logprobs={opt: seen.get(opt.strip(), LOGPROB_FLOOR) for opt in options},
@@ -233,6 +251,17 @@ def _library_errors() -> tuple[type[Exception], ...]:
 
 def _bare(token: str) -> str:
     return token.strip().strip("\"'[](){}:：")
+
+
+def _attribute(token: str, choices: Sequence[str]) -> str | None:
+    """The option a returned token stands for: the one it equals, else the only one it starts
+    (a multi-token option such as "아니오" shows up as its first piece); None when ambiguous."""
+    if not token:
+        return None
+    if token in choices:
+        return token
+    starts = [choice for choice in choices if choice.startswith(token)]
+    return starts[0] if len(starts) == 1 else None
 
 
 class _StatusError(Exception):

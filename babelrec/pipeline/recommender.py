@@ -195,7 +195,10 @@ class Recommender:
                 f"{len(unknown)} history id(s) not in the catalog: {', '.join(unknown)}"
             )
         if not candidates:
-            warnings.append("no item in the catalog passes the filters")
+            if self.store.count() == 0:
+                warnings.append("the catalog is empty: ingest one first (babelrec ingest FILE)")
+            else:
+                warnings.append("no item in the catalog passes the filters")
         llm_on = self.settings.llm_on if use_llm is None else use_llm
         history = [s.item for s in self.store.get(user.history_ids).values()]
         stage = self.generative.run(

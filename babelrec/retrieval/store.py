@@ -1,8 +1,11 @@
 """`VectorStore`: babelrec's one door to ChromaDB, embedded or over HTTP.
 
 The collection records which embedder made its vectors (name and dimension); opening it with a
-different embedder raises `EmbeddingMismatchError` instead of mixing vector spaces. Writes are
-all-or-nothing: a failed upsert restores the records it touched.
+different embedder raises `EmbeddingMismatchError` instead of mixing vector spaces; a collection
+written under an embedder's older identity (the same name without its `@fingerprint`) is upgraded
+on open. Writes are all-or-nothing: a failed upsert restores the records it touched. A stored
+item that cannot be read back (written by an older babelrec, or by hand) is skipped with a
+warning naming it, never failing the request; re-ingesting its row repairs it.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
+from pydantic import ValidationError
 
-from babelrec.errors import EmbeddingMismatchError, StoreError
+from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Filters, Item
+from babelrec.retrieval.chroma import connect
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +62,12 @@ def where_clause(filters: Filters | None) -> dict[str, Any] | None:
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
+def legacy_identity(name: str) -> str:
+    """The identity an embedder had before it carried a fingerprint (`st:model@ab12` ->
+    `st:model`); names without one are their own legacy identity."""
+    return name.split("@", 1)[0]
+
+
 def _item_metadata(item: Item) -> dict[str, str | int | float | bool]:
     return {
         "language": item.language or "",
@@ -66,6 +76,26 @@ def _item_metadata(item: Item) -> dict[str, str | int | float | bool]:
         "content_hash": item.content_hash(),
         "item_json": item.model_dump_json(),
     }
+
+
+def decode_item(item_id: str, meta: Any, location: str) -> Item:
+    """The `Item` a record's metadata holds; `StoredItemError` (naming it) when it cannot be
+    read back."""
+    raw = (meta or {}).get("item_json")
+    if not isinstance(raw, str):
+        raise StoredItemError(item_id, location, "its record has no item_json")
+    try:
+        item = Item.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'item'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        raise StoredItemError(item_id, location, problems) from None
+    if item.id != item_id:
+        raise StoredItemError(item_id, location, f"its item_json holds item {item.id!r}")
+    return item
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -92,6 +122,7 @@ class VectorStore:
         self.artifact_dir = artifact_dir
         self.location = location
         self.collection_name = collection
+        self._warned: set[str] = set()
         try:
             self.collection = client.get_or_create_collection(
                 name=collection,
@@ -120,41 +151,9 @@ class VectorStore:
     ) -> VectorStore:
         """Open (creating if needed) a store: a Chroma server when `chroma_url` is set, else
         an embedded `PersistentClient` at `store_path`."""
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        if chroma_url:
-            parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-            if not parsed.hostname:
-                raise StoreError(
-                    f"cannot parse Chroma URL {chroma_url!r}; expected http://HOST:PORT"
-                )
-            port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-            try:
-                client = chromadb.HttpClient(
-                    host=parsed.hostname,
-                    port=port,
-                    ssl=parsed.scheme == "https",
-                    settings=chroma_settings,
-                )
-                client.heartbeat()
-            except Exception as exc:
-                raise StoreError(
-                    f"cannot reach the Chroma server at {chroma_url}: {exc}. Is `chroma run` up?"
-                ) from exc
-            safe = f"{parsed.hostname}_{port}_{collection}".replace(":", "_")
-            artifact_dir = data_dir / "artifacts" / safe
-            location = chroma_url
-        else:
-            path = store_path or data_dir / "chroma"
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            except Exception as exc:
-                raise StoreError(f"cannot open the Chroma store at {path}: {exc}") from exc
-            artifact_dir = path / "babelrec-artifacts" / collection
-            location = str(path)
+        client, artifact_dir, location = connect(
+            store_path=store_path, chroma_url=chroma_url, collection=collection, data_dir=data_dir
+        )
         return cls(
             client,
             collection=collection,
@@ -173,12 +172,47 @@ class VectorStore:
                 f"collection {self.collection_name!r} at {self.location} was not made by babelrec; "
                 "choose another collection name"
             )
+        if (
+            stored_dim == self.dimension
+            and stored_name != self.embedder_name
+            and stored_name == legacy_identity(self.embedder_name)
+        ):
+            self._upgrade_identity(meta)
+            return
         if stored_name != self.embedder_name or stored_dim != self.dimension:
             raise EmbeddingMismatchError(
                 f"collection {self.collection_name!r} at {self.location} holds vectors of "
                 f"{stored_name} ({stored_dim}-d), but this run embeds with {self.embedder_name} "
                 f"({self.dimension}-d). Use the same embedder, or another --store or collection."
             )
+
+    def _upgrade_identity(self, meta: dict[str, Any]) -> None:
+        """A collection written before identities carried a fingerprint takes this embedder's
+        full identity (`babelrec check` re-embeds a sample to confirm the vectors are its)."""
+        logger.warning(
+            "collection %r at %s: embedder identity upgraded from %s to %s; run `babelrec "
+            "check` to confirm its vectors were made by this model",
+            self.collection_name,
+            self.location,
+            meta.get("babelrec_embedder"),
+            self.embedder_name,
+        )
+        try:
+            self.collection.modify(metadata={**meta, "babelrec_embedder": self.embedder_name})
+        except Exception as exc:
+            raise StoreError(
+                f"cannot record the embedder identity at {self.location}: {exc}"
+            ) from exc
+
+    def item_or_none(self, item_id: str, meta: Any) -> Item | None:
+        """The record's item, or None (with one warning naming it) when it cannot be read."""
+        try:
+            return decode_item(item_id, meta, self.location)
+        except StoredItemError as exc:
+            if item_id not in self._warned:
+                self._warned.add(item_id)
+                logger.warning("skipping %s", exc)
+            return None
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -196,13 +230,14 @@ class VectorStore:
             got = self.collection.get(ids=unique[part], include=include)
             vectors = got.get("embeddings") if with_vectors else None
             for pos, (item_id, meta) in enumerate(zip(got["ids"], got["metadatas"], strict=True)):
+                item = self.item_or_none(item_id, meta)
+                if item is None:
+                    continue
                 vector = None
                 if vectors is not None:
                     vector = np.asarray(vectors[pos], dtype=np.float32)
                 found[item_id] = StoredItem(
-                    item=Item.model_validate_json(str(meta["item_json"])),
-                    content_hash=str(meta["content_hash"]),
-                    vector=vector,
+                    item=item, content_hash=str(meta.get("content_hash", "")), vector=vector
                 )
         return found
 
@@ -232,9 +267,9 @@ class VectorStore:
         for item_id, meta, distance in zip(
             result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True
         ):
-            if item_id in excluded:
+            item = None if item_id in excluded else self.item_or_none(item_id, meta)
+            if item is None:
                 continue
-            item = Item.model_validate_json(str(meta["item_json"]))
             hits.append(Hit(item=item, similarity=1.0 - float(distance)))
             if len(hits) == n:
                 break
@@ -261,9 +296,7 @@ class VectorStore:
         ids = [item.id for item in items]
         if len(set(ids)) != len(ids):
             raise StoreError("duplicate item ids in one upsert")
-        before = self.get(
-            ids if existing is None else [i for i in ids if i in existing], with_vectors=True
-        )
+        before = self._snapshot(ids if existing is None else [i for i in ids if i in existing])
         try:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(
@@ -279,18 +312,30 @@ class VectorStore:
         for part in _chunks(len(ids), self._batch_size()):
             self.collection.delete(ids=list(ids[part]))
 
-    def _restore(self, ids: Sequence[str], before: dict[str, StoredItem]) -> None:
-        """Put the records touched by a failed write back as they were."""
+    def _snapshot(self, ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+        """The raw records (vector, metadata) among `ids`, readable or not, for a rollback."""
+        raw: dict[str, tuple[Any, Any]] = {}
+        for part in _chunks(len(ids), self._batch_size()):
+            if not ids[part]:
+                continue
+            got = self.collection.get(ids=list(ids[part]), include=["metadatas", "embeddings"])
+            for item_id, vector, meta in zip(
+                got["ids"], got["embeddings"], got["metadatas"], strict=True
+            ):
+                raw[item_id] = (np.asarray(vector, dtype=np.float32).tolist(), meta)
+        return raw
+
+    def _restore(self, ids: Sequence[str], before: dict[str, tuple[Any, Any]]) -> None:
+        """Put the records touched by a failed write back exactly as they were."""
         new_ids = [i for i in ids if i not in before]
         try:
             if new_ids:
                 self.delete(new_ids)
             if before:
-                old = list(before.values())
                 self.collection.upsert(
-                    ids=[s.item.id for s in old],
-                    embeddings=[s.vector.tolist() for s in old if s.vector is not None],
-                    metadatas=[_item_metadata(s.item) for s in old],
+                    ids=list(before),
+                    embeddings=[vector for vector, _ in before.values()],
+                    metadatas=[meta for _, meta in before.values()],
                 )
         except Exception:  # the original error is the one the user needs to see
             logger.exception("rollback of a failed upsert also failed")

@@ -239,3 +239,18 @@ def test_a_model_that_keeps_calling_tools_is_stopped_after_max_rounds(
     assert len(llm.tool_requests) == agent.tools.max_rounds == 3
     assert reply.path == "tools" and len(reply.recommendations) == 2
     assert reply.text.startswith("Here are 2")  # worded from the tools' outcome
+
+
+def test_the_tool_path_answers_in_the_script_the_user_wrote_in(small_settings: Settings) -> None:
+    llm = FakeLLM(
+        [
+            completion(calls=[("update_preferences", {"item_languages": ["en"]})]),
+            completion(calls=[("recommend", {"k": 3})]),
+            completion("这是为你挑选的英文新闻。"),  # the model answered in Simplified
+        ]
+    )
+    agent = _tool_agent(small_settings, llm)
+    reply = agent.respond("hant", "只要英文的新聞")
+    assert reply.path == "tools"
+    assert reply.text == "這是為你挑選的英文新聞。"
+    assert agent.state("hant").script == "Hant"

@@ -8,6 +8,7 @@ const REFINEMENTS = {
   es: ["solo en inglés", "solo en chino", "cualquier idioma", "más"],
 };
 const LIKE = { zh: (n) => `类似第${n}个`, en: (n) => `more like number ${n}`, es: (n) => `más como el número ${n}` };
+const ACTION_LABELS = { zh: ["喜欢", "不喜欢"], en: ["Like", "Not this"], es: ["Me gusta", "No"] };
 const DISLIKE = { zh: (n) => `不要第${n}个`, en: (n) => `not number ${n}`, es: (n) => `no el número ${n}` };
 
 const $ = (id) => document.getElementById(id);
@@ -53,6 +54,9 @@ function card(pick) {
     scores.appendChild(element("dt", "", entry.kind || "evidence"));
     scores.appendChild(element("dd", "", entry.text || JSON.stringify(entry)));
   }
+  const [likeLabel, dislikeLabel] = ACTION_LABELS[lang()];
+  node.querySelector(".like").textContent = likeLabel;
+  node.querySelector(".dislike").textContent = dislikeLabel;
   node.querySelector(".like").addEventListener("click", () => send(LIKE[lang()](pick.rank)));
   node.querySelector(".dislike").addEventListener("click", () => send(DISLIKE[lang()](pick.rank)));
   return node;
