@@ -9,7 +9,7 @@ api.openai.com and `json_object` elsewhere, and switches form once if the server
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -92,11 +92,7 @@ class OpenAICompatibleLLM(LLM):
         )
 
     def _is_backend_error(self, exc: Exception) -> bool:
-        import httpx
-        import openai
-
-        # openai.APIError covers APIConnectionError, APITimeoutError and APIStatusError.
-        return isinstance(exc, openai.APIError | httpx.HTTPError)
+        return isinstance(exc, _library_errors())
 
     def _response_format(self, schema: JSONSchema) -> dict[str, Any]:
         if self.schema_mode == "json_schema":
@@ -236,6 +232,21 @@ class OpenAICompatibleLLM(LLM):
             logprobs={opt: seen.get(opt.strip(), LOGPROB_FLOOR) for opt in options},
             prompt_tokens=usage.prompt_tokens if usage else 0,
         )
+
+
+@cache
+def _library_errors() -> tuple[type[Exception], ...]:
+    """The openai client's own failures: `openai.APIError` (connection, timeout, HTTP status)
+    and the HTTP layer's errors (httpx; openai>=3 uses httpx2)."""
+    import httpx
+    import openai
+
+    errors: tuple[type[Exception], ...] = (openai.APIError, httpx.HTTPError)
+    try:
+        import httpx2
+    except ImportError:
+        return errors
+    return (*errors, httpx2.HTTPError)
 
 
 def _bare(token: str) -> str:

@@ -27,9 +27,14 @@ def test_tiny_model_gets_the_tools_and_the_rules_answer(
 ) -> None:
     sent: list[dict[str, Any]] = []
 
+    answered: list[int] = []
+
     def record(request: httpx.Request) -> None:
         if request.url.path.endswith("/chat/completions"):
             sent.append(json.loads(request.read()))
+
+    def status(response: httpx.Response) -> None:
+        answered.append(response.status_code)
 
     llm = OpenAICompatibleLLM(llama_server, "smollm2", timeout=120)
     llm.__dict__["client"] = openai.OpenAI(
@@ -37,7 +42,9 @@ def test_tiny_model_gets_the_tools_and_the_rules_answer(
         api_key="not-needed",
         max_retries=0,
         timeout=120,
-        http_client=httpx.Client(event_hooks={"request": [record]}, timeout=120),
+        http_client=httpx.Client(
+            event_hooks={"request": [record], "response": [status]}, timeout=120
+        ),
     )
     agent = ChatAgent(demo_recommender, mode="tools", llm=llm)
 
@@ -45,6 +52,7 @@ def test_tiny_model_gets_the_tools_and_the_rules_answer(
     second = agent.respond("server-t1", "只要英文的")
 
     assert sent, "no request reached the server"
+    assert answered and set(answered) == {200}, "no answer, or an error status"
     for body in sent:
         assert {tool["function"]["name"] for tool in body["tools"]} == TOOLS
         assert body["tool_choice"] == "auto"

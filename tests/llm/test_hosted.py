@@ -153,3 +153,11 @@ def test_http_errors_are_unavailable_and_bugs_propagate() -> None:
             llm.complete_with_tools(CONVERSATION, [TOOL])
         with pytest.raises(expected):
             llm.complete_structured(MESSAGES, Answer)
+
+
+def test_the_http_layer_of_openai_3_is_a_backend_error_too() -> None:
+    httpx2 = pytest.importorskip("httpx2")  # what openai>=3 sends requests with
+    llm = OpenAICompatibleLLM("http://127.0.0.1:1/v1", "m")
+    llm.__dict__["client"] = ToolRecorder(httpx2.ReadError("reset"))
+    with pytest.raises(LLMUnavailableError, match="ReadError: reset"):
+        llm.complete_with_tools(CONVERSATION, [TOOL])

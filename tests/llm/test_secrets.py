@@ -149,11 +149,6 @@ def test_keys_never_show_in_cli_output_debug_logs_or_tracebacks(
             assert_clean(str(path), path.read_bytes().decode("utf-8", "replace"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="babelrec/agent/tools.py logs the raw openai error of a failed tool-calling turn, "
-    "which quotes an endpoint's error body (and so an echoed key); outside this branch's files",
-)
 def test_keys_never_show_in_chat_session_files_or_chat_logs(
     endpoint: tuple[str, list[dict[str, Any]]], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
