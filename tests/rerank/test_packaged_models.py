@@ -33,7 +33,9 @@ def candidates(script: str, n: int = 10) -> list[Candidate]:
             category="sports",
         )  # fmt: skip
         score = 1.0 - i / (2 * n)
-        out.append(Candidate(item=item, scores=StageScores(retrieval=score, bilinear=score)))
+        out.append(
+            Candidate(item=item, scores=StageScores(retrieval=score, bilinear=score, final=score))
+        )
     return out
 
 
