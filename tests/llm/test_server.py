@@ -57,7 +57,9 @@ def test_cli_recommends_through_the_server(
     args = ["recommend", "--interests", "我喜欢足球", "--lang", "zh", "-k", "3", "--json"]
     args += ["--llm", "openai", "--llm-url", llama_server, "--llm-model", "smollm2"]
     args += ["--reranker", reranker, "--data-dir", agent_store, "--embedder", "hashing"]
-    run = CliRunner().invoke(app, args, env={"BABELREC_RERANK__TOP": "5", "BABELREC_LLM__CACHE": "0"})
+    run = CliRunner().invoke(
+        app, args, env={"BABELREC_RERANK__TOP": "5", "BABELREC_LLM__CACHE": "0"}
+    )
     assert run.exit_code == 0, run.output
     payload = json.loads(run.stdout)
     assert not payload["degraded"], payload["degraded_reason"]
