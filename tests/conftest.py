@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,28 @@ from babelrec.retrieval.embedders import Embedder, build_embedder
 from babelrec.settings import DEFAULT_CACHE_DIR, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: A small multilingual catalog for fast tests: (id, title, language, region, category).
+SMALL_CATALOG = [
+    ("en-foot", "Cup final ends in a penalty shootout", "en", "GB", "sports"),
+    ("en-chip", "New chip plant opens in Arizona", "en", "US", "technology"),
+    ("zh-foot", "足球联赛决赛吸引五万观众", "zh", "CN", "sports"),
+    ("zh-chip", "国产芯片工厂投产", "zh", "CN", "technology"),
+    ("ko-chip", "반도체 수출 역대 최대", "ko", "KR", "technology"),
+    ("es-food", "Los tacos al pastor conquistan Madrid", "es", "ES", "food"),
+]
+
+
+def write_catalog(path: Path, items: list[tuple[str, str, str, str, str]] = SMALL_CATALOG) -> Path:
+    """`items` as a JSONL catalog at `path`."""
+    rows = [
+        {"id": i, "title": t, "language": lang, "region": r, "category": c}
+        for i, t, lang, r, c in items
+    ]
+    path.write_text(
+        "\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n", encoding="utf-8"
+    )
+    return path
 
 
 def free_port() -> int:

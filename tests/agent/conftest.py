@@ -15,26 +15,13 @@ import pytest
 from babelrec.llm.toolcalls import ToolCall, ToolCompletion
 from babelrec.pipeline.recommender import Recommender
 from babelrec.settings import Settings
-
-ITEMS = [
-    ("en-foot", "Cup final ends in a penalty shootout", "en", "GB", "sports"),
-    ("en-chip", "New chip plant opens in Arizona", "en", "US", "technology"),
-    ("zh-foot", "足球联赛决赛吸引五万观众", "zh", "CN", "sports"),
-    ("zh-chip", "国产芯片工厂投产", "zh", "CN", "technology"),
-    ("ko-chip", "반도체 수출 역대 최대", "ko", "KR", "technology"),
-    ("es-food", "Los tacos al pastor conquistan Madrid", "es", "ES", "food"),
-]
+from tests.conftest import write_catalog
 
 
 @pytest.fixture
 def small_settings(tmp_path: Path) -> Settings:
     """A six-item catalog embedded by the hashing embedder, under tmp_path."""
-    catalog = tmp_path / "catalog.jsonl"
-    rows = [
-        {"id": i, "title": t, "language": lang, "region": r, "category": c}
-        for i, t, lang, r, c in ITEMS
-    ]
-    catalog.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    catalog = write_catalog(tmp_path / "catalog.jsonl")
     settings = Settings(
         data_dir=tmp_path, embedder={"name": "hashing", "cache": False}, llm={"backend": "none"}
     )

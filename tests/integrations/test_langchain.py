@@ -3,7 +3,6 @@ hashing store and on the real default embedder."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -26,27 +25,14 @@ from babelrec.models import UserProfile
 from babelrec.pipeline.recommender import Recommender
 from babelrec.rerank import RerankConfig, build_reranker
 from babelrec.settings import Settings
-
-ITEMS = [
-    ("en-foot", "Cup final ends in a penalty shootout", "en", "GB", "sports"),
-    ("en-chip", "New chip plant opens in Arizona", "en", "US", "technology"),
-    ("zh-foot", "足球联赛决赛吸引五万观众", "zh", "CN", "sports"),
-    ("zh-chip", "国产芯片工厂投产", "zh", "CN", "technology"),
-    ("ko-chip", "반도체 수출 역대 최대", "ko", "KR", "technology"),
-    ("es-food", "Los tacos al pastor conquistan Madrid", "es", "ES", "food"),
-]
+from tests.conftest import write_catalog
 
 
 @cache
 def small_recommender() -> Recommender:
     """Six items in a hashing-embedded store, built once per test session."""
     base = Path(tempfile.mkdtemp(prefix="babelrec-lc-"))
-    catalog = base / "catalog.jsonl"
-    rows = [
-        {"id": i, "title": t, "language": lang, "region": r, "category": c}
-        for i, t, lang, r, c in ITEMS
-    ]
-    catalog.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    catalog = write_catalog(base / "catalog.jsonl")
     settings = Settings(
         data_dir=base, embedder={"name": "hashing", "cache": False}, llm={"backend": "none"}
     )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -15,29 +14,20 @@ from fastapi.testclient import TestClient
 from babelrec.pipeline.recommender import Recommender
 from babelrec.service import create_app
 from babelrec.settings import Settings
-from tests.conftest import free_port, running_server
+from tests.conftest import SMALL_CATALOG, free_port, running_server
+from tests.conftest import write_catalog as write_small_catalog
 
 ITEMS = [
-    ("en-foot", "Cup final ends in a penalty shootout", "en", "GB", "sports"),
+    *SMALL_CATALOG,
     ("en-foot2", "Football: the league title race tightens", "en", "US", "sports"),
-    ("en-chip", "New chip plant opens in Arizona", "en", "US", "technology"),
-    ("zh-foot", "足球联赛决赛吸引五万观众", "zh", "CN", "sports"),
     ("zh-foot2", "中国足球队备战亚洲杯", "zh", "CN", "sports"),
-    ("zh-chip", "国产芯片工厂投产", "zh", "CN", "technology"),
-    ("ko-chip", "반도체 수출 역대 최대", "ko", "KR", "technology"),
     ("ar-foot", "منتخب مصر يفوز في كرة القدم", "ar", "EG", "sports"),
-    ("es-food", "Los tacos al pastor conquistan Madrid", "es", "ES", "food"),
     ("xss", "<img src=x onerror=alert(1)> football", "en", "US", "sports"),
 ]
 
 
 def write_catalog(path: Path) -> Path:
-    rows = [
-        {"id": i, "title": t, "language": lang, "region": r, "category": c}
-        for i, t, lang, r, c in ITEMS
-    ]
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    return path
+    return write_small_catalog(path, ITEMS)
 
 
 @pytest.fixture
