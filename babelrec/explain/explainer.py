@@ -242,7 +242,7 @@ class Explainer:
                 params=GenerationParams(max_tokens=16 + 80 * len(ids)),
             )
         except LLMError as exc:
-            logger.info("LLM explanations unavailable, using templates: %s", exc)
+            logger.warning("LLM explanations unavailable, using templates: %s", exc)
             return {}
         drafts: dict[str, str] = {}
         for draft in answer.explanations:
