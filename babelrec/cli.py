@@ -177,6 +177,32 @@ def ingest(
 
 
 @app.command()
+def migrate(
+    store: StoreOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    data_dir: DataDirOpt = None,
+    embedder: EmbedderOpt = None,
+    embedder_model: EmbedderModelOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Bring an existing store up to date: compute its per-language statistics (one read).
+
+    Example: babelrec migrate --store ./store
+    """
+
+    def body() -> None:
+        rec = build_recommender(store, chroma_url, data_dir, embedder, embedder_model)
+        stats = rec.store.rebuild_language_stats()
+        shown = ", ".join(f"{k or 'unknown'} {v}" for k, v in sorted(stats.counts.items()))
+        console.print(
+            f"language statistics of {stats.total} items ({shown or 'none'}) stored with "
+            f"{rec.store.collection_name!r} in {rec.store.location}"
+        )
+
+    run_safely(debug, body)
+
+
+@app.command()
 def recommend(
     interests: Annotated[
         str, typer.Option("--interests", help="What the user likes, any language.")
@@ -291,8 +317,7 @@ def train(
         config = BPRConfig(mode=mode, epochs=epochs, seed=seed)
         rec = build_recommender(store, chroma_url, data_dir, embedder, embedder_model)
         rows = read_interactions(interactions)
-        stored = rec.store.get(sorted({r.item_id for r in rows}), with_vectors=True)
-        vectors = {i: s.vector for i, s in stored.items() if s.vector is not None}
+        vectors = rec.item_vectors(sorted({r.item_id for r in rows}))
         examples = examples_from_interactions(rows, vectors)
         ranker = BilinearRanker.fit(examples, vectors, config)
         path = rec.save_ranker(ranker)

@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     interest_weight: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Weight of stated interests vs history."
     )
+    language_space: Literal["none", "center", "lsar", "center+lsar"] = Field(
+        default="center+lsar",
+        description="Remove the language signal from the vectors retrieval and the first "
+        "ranking compare (babelrec.retrieval.language_space); 'none' uses raw vectors.",
+    )
+    language_shrinkage: float = Field(
+        default=20.0,
+        ge=0.0,
+        description="Pseudo-items pulling a small language's mean toward the global mean.",
+    )
     history_half_life_days: float | None = Field(
         default=None, gt=0, description="Time decay of history items; None weighs all alike."
     )

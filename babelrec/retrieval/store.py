@@ -2,7 +2,9 @@
 
 The collection records which embedder made its vectors (name and dimension); opening it with a
 different embedder raises `EmbeddingMismatchError` instead of mixing vector spaces. Writes are
-all-or-nothing: a failed upsert restores the records it touched.
+all-or-nothing: a failed upsert restores the records it touched. Chroma keeps the raw vectors;
+every write also keeps the per-language statistics of the language-agnostic space current
+(`babelrec.retrieval.language_records`), so nothing is re-read to update them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy as np
 
 from babelrec.errors import EmbeddingMismatchError, StoreError
 from babelrec.models import Filters, Item
+from babelrec.retrieval.language_records import LanguageRecords
+from babelrec.retrieval.language_space import LanguageStats
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +42,17 @@ class Hit:
 
     item: Item
     similarity: float
+    vector: np.ndarray | None = None
 
 
-def where_clause(filters: Filters | None) -> dict[str, Any] | None:
-    """Translate `Filters` into a Chroma `where` document (None when nothing is filtered)."""
-    if filters is None:
-        return None
+def where_clause(filters: Filters | None, language: str | None = None) -> dict[str, Any] | None:
+    """Translate `Filters` (and one exact `language`, "" = unknown) into a Chroma `where`
+    document (None when nothing is filtered)."""
     conditions: list[dict[str, Any]] = []
+    if language is not None:
+        conditions.append({"language": {"$eq": language}})
+    if filters is None:
+        return conditions[0] if conditions else None
     for field, values, op in (
         ("language", filters.languages, "$in"),
         ("region", filters.regions, "$in"),
@@ -67,6 +75,13 @@ def _item_metadata(item: Item) -> dict[str, str | int | float | bool]:
         "content_hash": item.content_hash(),
         "item_json": item.model_dump_json(),
     }
+
+
+def _remove_stored(stats: LanguageStats, stored: Collection[StoredItem]) -> None:
+    """Take stored records' vectors out of running language statistics."""
+    old = [(s.vector, s.item.language) for s in stored if s.vector is not None]
+    if old:
+        stats.remove(np.stack([v for v, _ in old]), [lang for _, lang in old])
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -217,8 +232,11 @@ class VectorStore:
         *,
         filters: Filters | None = None,
         exclude_ids: Sequence[str] = (),
+        language: str | None = None,
+        with_vectors: bool = False,
     ) -> list[Hit]:
-        """The `n` items nearest to `vector` (cosine) that pass `filters`, minus `exclude_ids`."""
+        """The `n` items nearest to `vector` (cosine) that pass `filters`, minus `exclude_ids`;
+        only items of `language` ("" = unknown) when it is given."""
         vector = self._checked_vectors(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
         if n <= 0:
             return []
@@ -229,17 +247,22 @@ class VectorStore:
         result = self.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=want,
-            where=where_clause(filters),
-            include=["metadatas", "distances"],
+            where=where_clause(filters, language),
+            include=["metadatas", "distances", "embeddings"]
+            if with_vectors
+            else ["metadatas", "distances"],
         )
+        found = result.get("embeddings") if with_vectors else None
+        embeddings = found[0] if found is not None else None
         hits: list[Hit] = []
-        for item_id, meta, distance in zip(
-            result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True
+        for pos, (item_id, meta, distance) in enumerate(
+            zip(result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True)
         ):
             if item_id in excluded:
                 continue
             item = Item.model_validate_json(str(meta["item_json"]))
-            hits.append(Hit(item=item, similarity=1.0 - float(distance)))
+            stored = None if embeddings is None else np.asarray(embeddings[pos], dtype=np.float32)
+            hits.append(Hit(item=item, similarity=1.0 - float(distance), vector=stored))
             if len(hits) == n:
                 break
         return hits
@@ -268,6 +291,9 @@ class VectorStore:
         before = self.get(
             ids if existing is None else [i for i in ids if i in existing], with_vectors=True
         )
+        stats = self.language_stats()
+        if stats is None and self.count() == 0:
+            stats = LanguageStats(self.dimension)  # a new store tracks languages from the start
         try:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(
@@ -275,20 +301,65 @@ class VectorStore:
                     embeddings=vectors[part].tolist(),
                     metadatas=[_item_metadata(item) for item in items[part]],
                 )
+            if stats is not None:
+                updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
+                _remove_stored(updated, before.values())
+                updated.add(vectors, [item.language for item in items])
+                self.language_records.save(updated, previous=stats)
         except Exception as exc:
             self._restore(ids, before)
             raise StoreError(f"upsert failed and was rolled back: {exc}") from exc
 
     def delete(self, ids: Sequence[str]) -> None:
+        """Remove items (and their share of the language statistics)."""
+        stats = self.language_stats()
+        gone = self.get(ids, with_vectors=True) if stats is not None else {}
+        self._delete_records(ids)
+        if stats is not None and gone:
+            updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
+            _remove_stored(updated, gone.values())
+            self.language_records.save(updated, previous=stats)
+
+    def _delete_records(self, ids: Sequence[str]) -> None:
         for part in _chunks(len(ids), self._batch_size()):
             self.collection.delete(ids=list(ids[part]))
+
+    # -- language statistics ---------------------------------------------------------------
+
+    @property
+    def language_records(self) -> LanguageRecords:
+        records = self.__dict__.get("_language_records")
+        if records is None:
+            records = LanguageRecords(
+                self.client, self.collection_name, self.embedder_name, self.dimension
+            )
+            self.__dict__["_language_records"] = records
+        return records
+
+    def language_stats(self) -> LanguageStats | None:
+        """Per-language count and sum of the stored vectors; None for a store made before
+        they were tracked (`babelrec migrate` computes them)."""
+        return self.language_records.load()
+
+    def rebuild_language_stats(self) -> LanguageStats:
+        """Recompute the statistics from every stored vector (the one full read: migration)."""
+        stats = LanguageStats(self.dimension)
+        ids = self.all_ids()
+        for part in _chunks(len(ids), self._batch_size()):
+            got = self.collection.get(ids=ids[part], include=["metadatas", "embeddings"])
+            if len(got["ids"]):
+                languages = [str(m.get("language") or "") for m in got["metadatas"]]
+                stats.add(np.asarray(got["embeddings"], dtype=np.float64), languages)
+        self.language_records.clear()
+        self.language_records.save(stats)
+        return stats
 
     def _restore(self, ids: Sequence[str], before: dict[str, StoredItem]) -> None:
         """Put the records touched by a failed write back as they were."""
         new_ids = [i for i in ids if i not in before]
         try:
             if new_ids:
-                self.delete(new_ids)
+                self._delete_records(new_ids)
             if before:
                 old = list(before.values())
                 self.collection.upsert(

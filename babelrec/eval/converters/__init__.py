@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babelrec.errors import DatasetError
 from babelrec.eval.converters.base import ConversionReport
-from babelrec.eval.converters.mind import convert_mind_mixed, convert_mind_zh
+from babelrec.eval.converters.mind import convert_mind_mixed, convert_mind_paired, convert_mind_zh
 from babelrec.eval.converters.movies import convert_kmrd, convert_ml100k
 
 __all__ = ["CONVERTERS", "ConversionReport", "Converter", "available_converters", "convert"]
@@ -28,6 +28,7 @@ Converter = Callable[[Path, Path, int], ConversionReport]
 CONVERTERS: dict[str, Converter] = {
     "mind-zh": convert_mind_zh,
     "mind-mixed": convert_mind_mixed,
+    "mind-paired": convert_mind_paired,
     "kmrd": convert_kmrd,
     "ml100k": convert_ml100k,
 }
