@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     interest_weight: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Weight of stated interests vs history."
     )
-    language_space: Literal["none", "center", "lsar", "center+lsar"] = Field(
-        default="center+lsar",
+    language_space: Literal[
+        "none", "center", "lsar", "center+lsar", "center+mean", "center+lsar+mean"
+    ] = Field(
+        default="center+lsar+mean",
         description="Remove the language signal from the vectors retrieval and the first "
         "ranking compare (babelrec.retrieval.language_space); 'none' uses raw vectors.",
     )

@@ -135,7 +135,8 @@ def markdown(summary: dict[str, Any]) -> str:
         f"({proto['train_cases']} training cases; limit {proto['limit']}); embedder "
         f"`{exp['embedder']}`; seed {exp['seed']}; dataset hash "
         f"`{summary['dataset']['content_hash'][:16]}`.",
-        f"Left out by the protocol: {proto['skipped'] or 'nothing'}.",
+        f"Left out by the protocol: {proto['skipped'] or 'nothing'}. Share of candidates not in "
+        f"the user's language: {_fmt(proto.get('foreign_candidate_share'))}.",
         "",
         "## Ranking quality (best in bold)",
         "",

@@ -155,6 +155,17 @@ def _target_language(case: EvalCase, dataset: Dataset) -> str:
     return "+".join(sorted(languages)) or "?"
 
 
+def foreign_candidate_share(cases: Sequence[EvalCase], dataset: Dataset) -> float:
+    """Mean share of a case's candidates (of known language) not in the user's language: the
+    cross-lingual exposure a language-blind ranker has in expectation when a list shows all."""
+    shares = []
+    for case in cases:
+        known = [dataset.items[c].language for c in case.candidates if dataset.items[c].language]
+        if case.user_language and known:
+            shares.append(sum(lang != case.user_language for lang in known) / len(known))
+    return float(np.mean(shares)) if shares else float("nan")
+
+
 def breakdown(
     report: EvalReport, cases: Sequence[EvalCase], group_of: dict[str, str], metrics: Sequence[str]
 ) -> dict[str, dict[str, float]]:
@@ -298,6 +309,7 @@ def run_experiment(
             "train_cases": len(train),
             "test_cases": len(test),
             "test_users": len({c.user_id for c in test}),
+            "foreign_candidate_share": foreign_candidate_share(test, dataset),
             "limit": limit,
         },
         "results": [

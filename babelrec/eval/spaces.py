@@ -12,7 +12,12 @@ import numpy as np
 
 from babelrec.models import Item
 from babelrec.retrieval.embedders import Embedder
-from babelrec.retrieval.language_space import LanguageSpace, Method, fit_from_vectors
+from babelrec.retrieval.language_space import (
+    STORED_METHODS,
+    LanguageSpace,
+    Method,
+    fit_from_vectors,
+)
 
 
 def embed_translations(
@@ -78,7 +83,7 @@ class SpaceVectors:
 
 
 def _method(name: str) -> Method:
-    allowed: tuple[Method, ...] = ("none", "center", "lsar", "center+lsar", "abtt", "lir")
+    allowed: tuple[Method, ...] = (*STORED_METHODS, "abtt", "lir")
     for method in allowed:
         if method == name:
             return method

@@ -58,10 +58,11 @@ def agnostic_query(
     if n <= 0:
         return []
     pooled: dict[str, Hit] = {}
+    search = space.search_vector(vector)
     # Twice n per language: the exact agnostic cosine divides by norms the index cannot see.
     for language in languages:
         for hit in store.query(
-            vector,
+            search,
             2 * n,
             filters=filters,
             exclude_ids=exclude_ids,
