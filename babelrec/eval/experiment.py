@@ -88,6 +88,12 @@ class Experiment(BaseModel):
     pairs: list[tuple[str, str]] = Field(
         default_factory=list, description="Extra paired comparisons (A, B) of ranker labels."
     )
+    max_train_cases: int | None = Field(
+        default=None,
+        ge=0,
+        description="Cap on training cases (0 when no ranker trains: their items need no "
+        "embedding, which is what a slow embedder's run costs).",
+    )
     penalty_cases: int = Field(
         default=20,
         ge=0,

@@ -216,6 +216,8 @@ def run_experiment(
     if limit is not None:
         test = test[:limit]
         train = train[: max(limit, 1) * 2]
+    if experiment.max_train_cases is not None:
+        train = train[: experiment.max_train_cases]
     if not test:
         raise DatasetError(f"{experiment.name}: no test cases (check test_fraction and --limit)")
 
@@ -225,7 +227,11 @@ def run_experiment(
     from babelrec.retrieval.ingest import embed_in_batches
 
     texts = [dataset.items[i].embedding_text() for i in needed]
-    matrix = embed_in_batches(embedder, texts, progress=progress, desc="embedding items")
+    # in chunks, so an interrupted first run keeps what it embedded in the cache
+    chunks = [texts[start : start + 1024] for start in range(0, len(texts), 1024)] or [[]]
+    matrix = np.concatenate(
+        [embed_in_batches(embedder, c, progress=progress, desc="embedding items") for c in chunks]
+    )
     raw = dict(zip(needed, matrix, strict=True))
     spaces = SpaceVectors(
         raw,
