@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from babelrec.cli import demo_catalog_path
+from babelrec.io.catalog import demo_catalog_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ def test_readme_python_example_runs(index: int, tmp_path: Path) -> None:
     script.write_text(python_blocks()[index], encoding="utf-8")
     env = {
         **os.environ,
-        "BABELREC_LLM": os.environ.get("BABELREC_README_LLM", "none"),
+        "BABELREC_LLM__BACKEND": os.environ.get("BABELREC_README_LLM", "none"),
         # the checkout, not whatever an editable install resolves from another directory
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }

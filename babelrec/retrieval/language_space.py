@@ -13,8 +13,9 @@ catalog alone (no labels):
 - ``...+mean`` (``center+lsar+mean`` is the default): then put back the global mean direction
   at one fixed weight for every vector (the weight it has in the raw space), after projecting
   that direction out. Cosines keep the order they have without the anchor (the added part is
-  the same for all and orthogonal to the rest), but a learned bilinear ranker keeps the shared component it uses as a per-item bias;
-  without it, learned weights lose what they learned from it (measured on MIND-zh);
+  the same for all and orthogonal to the rest), but a learned bilinear ranker keeps the shared
+  component it uses as a per-item bias; without it, learned weights lose what they learned
+  from it (measured on MIND-zh);
 - ``abtt`` / ``lir`` (measured in the eval only; they need covariances, see `fit_from_vectors`):
   the global mean and top principal components (Mu and Viswanath, 2018), or each language's top
   principal components (Yang et al., 2021).

@@ -9,7 +9,6 @@ every write also keeps the per-language statistics of the language-agnostic spac
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -222,9 +221,6 @@ class VectorStore:
                 )
         return found
 
-    def all_ids(self) -> list[str]:
-        return list(self.collection.get(include=[])["ids"])
-
     def query(
         self,
         vector: np.ndarray,
@@ -344,7 +340,7 @@ class VectorStore:
     def rebuild_language_stats(self) -> LanguageStats:
         """Recompute the statistics from every stored vector (the one full read: migration)."""
         stats = LanguageStats(self.dimension)
-        ids = self.all_ids()
+        ids = list(self.collection.get(include=[])["ids"])
         for part in _chunks(len(ids), self._batch_size()):
             got = self.collection.get(ids=ids[part], include=["metadatas", "embeddings"])
             if len(got["ids"]):
@@ -387,10 +383,3 @@ class VectorStore:
             return max(1, min(int(self.client.get_max_batch_size()), 4000))
         except Exception:
             return 1000
-
-    def save_json(self, name: str, payload: dict[str, Any]) -> Path:
-        """Save a small artifact (e.g. ranker config) beside the store."""
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
-        path = self.artifact_dir / name
-        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
-        return path

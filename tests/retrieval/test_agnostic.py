@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from babelrec.cli import app
 from babelrec.models import HistoryEntry, Item, UserProfile
-from babelrec.recommender import Recommender
+from babelrec.pipeline.recommender import Recommender
 from babelrec.retrieval.embedders import Embedder
 from babelrec.retrieval.ingest import ingest_items
 from babelrec.retrieval.store import VectorStore
@@ -28,11 +28,11 @@ HISTORIES = [SPORTS_HISTORY, ["zh-5", "zh-6", "zh-7"], ["zh-15", "zh-16"], ["zh-
 
 
 def recommender(tmp_path: Path, embedder: Embedder, **settings: Any) -> Recommender:
-    config = Settings(data_dir=tmp_path, llm="none", **settings)
+    config = Settings(data_dir=tmp_path, llm={"backend": "none"}, retrieval=settings)
     store = VectorStore.open(
         embedder_name=embedder.name,
         dimension=embedder.dimension,
-        store_path=config.resolved_store_path,
+        store_path=config.store_path,
     )
     return Recommender(config, embedder, store)
 

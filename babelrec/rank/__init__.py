@@ -1,0 +1,7 @@
+"""First ranking: user vectors, the bilinear ranker and its BPR training."""
+
+from __future__ import annotations
+
+from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample, bilinear_score
+
+__all__ = ["BPRConfig", "BilinearRanker", "TrainingExample", "bilinear_score"]
