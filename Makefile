@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
-export BABELREC_EVAL_DATA ?= $(abspath ../shared/data)
+export BABELREC_EVAL__DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: install demo test lint typecheck unit bench eval-reference clean
 

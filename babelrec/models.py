@@ -6,12 +6,22 @@ Every model forbids unknown fields, so a typo in a catalog row or a user file fa
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MetadataValue = str | int | float | bool
+
+#: The optional fields of an `Item` and what `null` (absent) means for each.
+_ABSENT: dict[str, Any] = {
+    "text": "",
+    "tags": list,
+    "keywords": list,
+    "metadata": dict,
+    "translations": dict,
+}
 
 
 class Strict(BaseModel):
@@ -20,11 +30,61 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _utf8_only(value: Any) -> None:
+    """Raise when a string in `value` holds a lone surrogate (Python's json reads one from an
+    escape like "\\ud800"): UTF-8, and so JSON, Chroma and every file babelrec writes, cannot."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start : exc.end]
+            raise ValueError(f"holds a lone surrogate {bad!r}, which UTF-8 cannot store") from None
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _utf8_only(key)
+            _utf8_only(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _utf8_only(inner)
+
+
 def _lower_code(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
     return value.lower() or None
+
+
+#: How Chinese is written: Simplified or Traditional (ISO 15924 codes, as in BCP 47 tags).
+ChineseScript = Literal["Hans", "Hant"]
+#: Chinese region subtags whose likely script is Traditional (CLDR likely subtags).
+_TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+def split_language_tag(tag: str) -> tuple[str, ChineseScript | None]:
+    """A BCP 47 tag as (language, Chinese script): "zh-Hant" and "zh-TW" -> ("zh", "Hant"),
+    "zh-Hans" and "zh-CN" -> ("zh", "Hans"), "en-US" -> ("en", None), "zh" -> ("zh", None)."""
+    language, *subtags = tag.strip().replace("_", "-").lower().split("-")
+    if language != "zh" or not subtags:
+        return language, None
+    if "hans" in subtags:
+        return language, "Hans"
+    if "hant" in subtags or any(s in _TRADITIONAL_REGIONS for s in subtags):
+        return language, "Hant"
+    return language, "Hans"
+
+
+_STRING_FIELDS = (
+    "id",
+    "title",
+    "text",
+    "language",
+    "region",
+    "category",
+    "tags",
+    "keywords",
+    "metadata",
+)
 
 
 class Translation(Strict):
@@ -56,12 +116,52 @@ class Item(Strict):
     region: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code of origin.")
     category: str | None = None
     tags: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Key phrases of the item's text, computed at ingest when not given.",
+    )
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
     translations: dict[str, Translation] = Field(
         default_factory=dict,
         description="The same item in other languages, keyed by ISO 639-1 code "
         '(e.g. {"en": {"title": ..., "text": ...}}); never the item\'s own language.',
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        """`null` means "absent" for every optional field, for list entries and metadata values
+        alike, so exports that write null for a missing abstract keep their items."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key, absent in _ABSENT.items():
+            if key in out and out[key] is None:
+                out[key] = absent() if callable(absent) else absent
+        if isinstance(out.get("tags"), list):
+            out["tags"] = [tag for tag in out["tags"] if tag is not None]
+        if isinstance(out.get("metadata"), dict):
+            out["metadata"] = {k: v for k, v in out["metadata"].items() if v is not None}
+        return out
+
+    @field_validator(*_STRING_FIELDS, mode="before")
+    @classmethod
+    def _encodable(cls, value: Any) -> Any:
+        _utf8_only(value)
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite(cls, value: dict[str, MetadataValue]) -> dict[str, MetadataValue]:
+        """NaN and infinity have no JSON form, so the store could not read them back: they
+        are refused here, at the door, not on some later request."""
+        for key, number in value.items():
+            if isinstance(number, float) and not math.isfinite(number):
+                raise ValueError(
+                    f"{key!r} is {number}, which JSON cannot hold; use a finite number, or null "
+                    "to leave it out"
+                )
+        return value
 
     @field_validator("id", "title")
     @classmethod
@@ -142,10 +242,36 @@ class UserProfile(Strict):
     """What babelrec knows of a user: locale, stated interests and interaction history."""
 
     id: str | None = None
-    language: str = Field(default="en", description="The user's language (ISO 639-1).")
+    language: str = Field(
+        default="en",
+        description="The user's language (ISO 639-1); a BCP 47 tag such as zh-Hant or zh-TW is "
+        "split into the language and `script`.",
+    )
+    script: ChineseScript | None = Field(
+        default=None,
+        description="For Chinese: Hans (Simplified) or Hant (Traditional); None means the "
+        "script of the user's own words, else Simplified.",
+    )
     region: str | None = None
     interests: str = Field(default="", description="Free text, in any language.")
     history: list[HistoryEntry] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_tag(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("language"), str):
+            language, script = split_language_tag(data["language"])
+            if language:
+                data = {**data, "language": language}
+                if script and data.get("script") is None:
+                    data["script"] = script
+        return data
+
+    @model_validator(mode="after")
+    def _script_is_chinese(self) -> UserProfile:
+        if self.script is not None and self.language != "zh":
+            raise ValueError(f"script {self.script!r} applies to Chinese (zh) only")
+        return self
 
     @field_validator("history", mode="before")
     @classmethod

@@ -27,6 +27,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from babelrec.language_settings import LanguageSpaceKnobs
 from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
 
 DEFAULT_CACHE_DIR = Path("~/.cache/babelrec").expanduser()
@@ -44,7 +45,7 @@ class StoreSettings(_Group):
         default=None, description="Embedded Chroma directory; default: DATA_DIR/chroma."
     )
     chroma_url: str | None = Field(
-        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000; wins over path."
+        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000 (not with path)."
     )
     collection: str = Field(default="babelrec-items", min_length=3, max_length=512)
 
@@ -58,6 +59,12 @@ class StoreSettings(_Group):
                 "starting and ending with a letter or digit"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_store(self) -> StoreSettings:
+        if self.path is not None and self.chroma_url:
+            raise ValueError("store.path and store.chroma_url are both set: set only one")
+        return self
 
 
 class EmbedderSettings(_Group):
@@ -80,7 +87,7 @@ class EmbedderSettings(_Group):
         return EMBEDDERS.check(value)
 
 
-class RetrievalSettings(_Group):
+class RetrievalSettings(_Group, LanguageSpaceKnobs):
     """How a user becomes a query and how many candidates come back."""
 
     candidates: int = Field(default=100, ge=1, description="How many items retrieval returns.")
@@ -89,18 +96,6 @@ class RetrievalSettings(_Group):
     )
     history_half_life_days: float | None = Field(
         default=None, gt=0, description="Time decay of history items; None weighs all alike."
-    )
-    language_space: Literal[
-        "none", "center", "lsar", "center+lsar", "center+mean", "center+lsar+mean"
-    ] = Field(
-        default="center+lsar+mean",
-        description="Remove the language signal from the vectors retrieval and the first "
-        "ranking compare (babelrec.retrieval.language_space); 'none' uses raw vectors.",
-    )
-    language_shrinkage: float = Field(
-        default=20.0,
-        ge=0.0,
-        description="Pseudo-items pulling a small language's mean toward the global mean.",
     )
 
 
@@ -140,7 +135,9 @@ class RerankSettings(_Group):
     name: str = Field(default="verbalizer", description="Registry name of the reranker.")
     top: int = Field(default=20, ge=1, description="How many first-stage items the LLM sees.")
     window: int = Field(default=10, ge=2, description="Listwise sliding-window size.")
-    step: int = Field(default=5, ge=1, description="Listwise sliding-window step.")
+    step: int = Field(
+        default=5, ge=1, description="Listwise sliding-window step; unset: half a smaller window."
+    )
     shuffles: int = Field(
         default=0, ge=0, description="Extra shuffled orderings fused against position bias."
     )
@@ -155,6 +152,17 @@ class RerankSettings(_Group):
     def _registered(cls, value: str) -> str:
         return RERANKERS.check(value)
 
+    @model_validator(mode="after")
+    def _windows_cover_the_list(self) -> RerankSettings:
+        if self.step > self.window and "step" not in self.model_fields_set:
+            self.__dict__["step"] = max(1, self.window // 2)  # the default follows the window
+        if self.step > self.window:
+            raise ValueError(
+                f"rerank.step ({self.step}) is larger than rerank.window ({self.window}): "
+                f"{self.step - self.window} candidate(s) between windows would never be reranked"
+            )
+        return self
+
 
 class ChatSettings(_Group):
     """The conversational agent."""
@@ -164,6 +172,20 @@ class ChatSettings(_Group):
         description="Chat path: rules only, LLM tool calling (falls back to rules), or auto "
         "(tool calling when the LLM backend is openai).",
     )
+
+
+class ServiceSettings(_Group):
+    """`babelrec serve`: the HTTP service and its chat page."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535)
+    api_key: SecretStr | None = Field(
+        default=None, description="Bearer token every /v1 request must carry; none: open."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest request body.")
 
 
 class EvalSettings(_Group):
@@ -218,7 +240,7 @@ LEGACY_NAMES: dict[str, tuple[str, str]] = {
     "chat_agent": ("chat", "agent"),
     "eval_data": ("eval", "data_dir"),
 }
-GROUPS = ("store", "embedder", "retrieval", "llm", "rerank", "chat", "eval")
+GROUPS = ("store", "embedder", "retrieval", "llm", "rerank", "chat", "service", "eval")
 
 
 def _warn(old: str, group: str, field: str, env: bool) -> None:
@@ -313,6 +335,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     rerank: RerankSettings = Field(default_factory=RerankSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @classmethod
@@ -336,6 +359,23 @@ class Settings(BaseSettings):
     @classmethod
     def _legacy_keywords(cls, data: Any) -> Any:
         return nest_legacy(data) if isinstance(data, Mapping) else data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Cross-group invariants (each group checks its own, e.g. rerank.step <= window)."""
+        top, candidates = self.rerank.top, self.retrieval.candidates
+        hosted = self.llm.url or self.llm.api_key
+        checks = [
+            (top > candidates, f"rerank.top ({top}) is larger than retrieval.candidates "
+             f"({candidates}): the LLM reranks only what retrieval returns"),
+            (self.llm.backend == "openai" and not hosted, "llm.backend is openai but neither "
+             "llm.url nor llm.api_key (OPENAI_API_KEY) is set"),
+            (self.chat.agent == "tools" and not hosted, "chat.agent is tools, which needs an "
+             "endpoint, but neither llm.url nor llm.api_key is set"),
+        ]  # fmt: skip
+        if problems := [message for broken, message in checks if broken]:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -43,10 +42,16 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, log:
 
 
 @contextmanager
-def running_server(command: list[str], port: int, log: Path, timeout: float) -> Iterator[None]:
+def running_server(
+    command: list[str],
+    port: int,
+    log: Path,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> Iterator[None]:
     """Start a server process on 127.0.0.1:`port`, wait until it listens, stop it afterwards."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         wait_for_port(port, proc, timeout, log)
         yield
@@ -60,10 +65,21 @@ def running_server(command: list[str], port: int, log: Path, timeout: float) -> 
 
 @pytest.fixture(scope="session")
 def eval_data_dir() -> Path:
-    """The shared evaluation data; tests that need it fail (not skip) when it is absent."""
-    path = Path(os.environ.get("BABELREC_EVAL_DATA", ROOT.parent / "shared" / "data"))
-    if not (path / "mind" / "behaviors.tsv").exists():
-        pytest.fail(f"evaluation data not found at {path} (set BABELREC_EVAL_DATA)")
+    """The licensed evaluation data (setting eval.data_dir, default ../shared/data beside the
+    checkout). When absent, the tests using it are skipped with the path looked for, or fail
+    when eval.require_data is set (CI: BABELREC_EVAL__REQUIRE_DATA=1)."""
+    settings = Settings().eval
+    path = (settings.data_dir or ROOT.parent / "shared" / "data").expanduser().resolve()
+    needed = ("mind/behaviors.tsv", "xmind_zh/xMINDsmall_dev.zip", "kmrd/rates.csv", "ml100k")
+    missing = [name for name in needed if not (path / name).exists()]
+    if missing:
+        reason = (
+            f"evaluation data not found at {path} (missing {', '.join(missing)}); "
+            "set BABELREC_EVAL__DATA_DIR to the folder holding mind/, xmind_zh/, kmrd/, ml100k/"
+        )
+        if settings.require_data:
+            pytest.fail(f"{reason} [eval.require_data is set]", pytrace=False)
+        pytest.skip(reason)
     return path
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from babelrec.rerank import RerankConfig
+from babelrec.rerank.listwise import windows
 from babelrec.settings import LEGACY_NAMES, Settings
 
 
@@ -40,6 +44,7 @@ def test_groups_read_the_nested_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_old_flat_environment_names_still_work_with_a_warning(
     monkeypatch: pytest.MonkeyPatch, old: str, value: str, group: str, field: str, expected: object
 ) -> None:
+    monkeypatch.delenv(f"BABELREC_{group.upper()}__{field.upper()}", raising=False)  # make test
     monkeypatch.setenv(old, value)
     with pytest.warns(DeprecationWarning, match=f"{old} is deprecated; use BABELREC_"):
         settings = Settings()
@@ -82,3 +87,76 @@ def test_each_rerank_knob_has_one_default() -> None:
     assert RerankConfig().calibrate is Settings().rerank.calibrate is True
     defaults = Settings().rerank.model_dump()
     assert {k: v for k, v in RerankConfig().model_dump().items() if k in defaults} == defaults
+
+
+# -- settings validated as a whole (issue 12, class 4) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fields"),
+    [
+        ({"rerank": {"window": 5, "step": 10}}, ["rerank.step", "rerank.window"]),
+        ({"rerank": {"window": 4, "step": 7}}, ["rerank.step", "rerank.window"]),
+        (
+            {"rerank": {"top": 30}, "retrieval": {"candidates": 20}},
+            ["rerank.top", "retrieval.candidates"],
+        ),
+        ({"llm": {"backend": "openai"}}, ["llm.backend", "llm.url", "llm.api_key"]),
+        ({"chat": {"agent": "tools"}}, ["chat.agent", "llm.url"]),
+        (
+            {"store": {"path": "/tmp/s", "chroma_url": "http://127.0.0.1:8000"}},
+            ["store.path", "store.chroma_url"],
+        ),
+    ],
+)
+def test_contradictory_settings_fail_at_load_time_naming_the_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: dict[str, Any], fields: list[str]
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ValueError) as caught:
+        Settings(data_dir=tmp_path, **overrides)
+    for field in fields:
+        assert field in str(caught.value)
+
+
+def test_contradictions_are_caught_from_the_environment_and_on_assignment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BABELREC_RERANK__WINDOW", "4")
+    monkeypatch.setenv("BABELREC_RERANK__STEP", "7")
+    with pytest.raises(ValueError, match=r"rerank\.step \(7\) is larger than rerank\.window"):
+        Settings()
+    monkeypatch.delenv("BABELREC_RERANK__STEP")
+    settings = Settings()
+    assert settings.rerank.step == 2  # an unset step follows a window smaller than its default
+    with pytest.raises(ValueError, match="rerank.step"):
+        settings.rerank.step = 9
+    with pytest.raises(ValueError, match="rerank.step"):
+        RerankConfig(window=3, step=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    window=st.integers(2, 40),
+    step_fraction=st.floats(0.0, 1.0),
+    top=st.integers(1, 80),
+    extra=st.integers(0, 50),
+    data=st.data(),
+)
+def test_valid_settings_give_windows_that_cover_every_candidate(
+    window: int, step_fraction: float, top: int, extra: int, data: st.DataObject
+) -> None:
+    step = max(1, round(step_fraction * window))
+    config = Settings(
+        rerank={"window": window, "step": step, "top": top},
+        retrieval={"candidates": top + extra},
+        llm={"backend": "none"},
+    )
+    # the reranker sees at most `top` candidates (fewer when retrieval finds fewer)
+    n = data.draw(st.integers(0, config.rerank.top), label="n")
+    spans = windows(n, config.rerank.window, config.rerank.step)
+    covered = [i for start, end in spans for i in range(start, end)]
+    assert set(covered) == set(range(n))
+    assert all(0 <= start < end <= n for start, end in spans)
+    assert all(end - start <= config.rerank.window for start, end in spans)
+    assert not spans or spans[-1][0] == 0  # the last window holds the top of the list

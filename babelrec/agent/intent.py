@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from babelrec.agent.lexicon import Alias, Mask, Match, lexicon, word_pattern
+from babelrec.agent.lexicon import Alias, Mask, Match, compiled, lexicon, word_pattern
 from babelrec.agent.state import ConstraintKind
+from babelrec.i18n.chinese import Script, convert, decided, for_matching
 
 Polarity = Literal["like", "dislike", "explain"]
 _CJK_CLASSIFIERS = "个条篇项"
@@ -41,6 +42,9 @@ class Intent(BaseModel):
     command: Literal["reset", "lang", "quit", "help"] | None = None
     command_arg: str | None = None
     answer_language: str | None = None
+    answer_script: Script | None = Field(
+        default=None, description="'Answer in Traditional (Simplified) script': Chinese replies."
+    )
     include: dict[ConstraintKind, list[str]] = Field(default_factory=dict)
     exclude: dict[ConstraintKind, list[str]] = Field(default_factory=dict)
     clear: list[ConstraintKind] = Field(default_factory=list)
@@ -52,6 +56,9 @@ class Intent(BaseModel):
     )
     disliked_topics: list[str] = Field(default_factory=list)
     locale_hint: str | None = Field(default=None, description="Locale whose words matched most.")
+    script: Script | None = Field(
+        default=None, description="The Chinese script the message is written in, if it tells."
+    )
 
     def is_actionable(self) -> bool:
         """Whether there is anything to act on besides a change of answer language."""
@@ -70,7 +77,7 @@ class Intent(BaseModel):
 def _spans(mask_text: str, aliases: tuple[Alias, ...]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for alias in aliases:
-        for found in re.finditer(word_pattern(alias.word), mask_text, re.IGNORECASE):
+        for found in compiled(alias.word).finditer(mask_text):
             spans.append((found.start(), found.end()))
     return spans
 
@@ -83,7 +90,7 @@ def _clause(text: str, start: int, end: int, boundaries: list[tuple[int, int]]) 
 
 
 def _has(text: str, aliases: tuple[Alias, ...]) -> bool:
-    return any(re.search(word_pattern(a.word), text, re.IGNORECASE) for a in aliases)
+    return any(compiled(a.word).search(text) for a in aliases)
 
 
 def _command(text: str) -> Intent | None:
@@ -101,11 +108,22 @@ def _command(text: str) -> Intent | None:
 
 def parse(message: str) -> Intent:
     """The intent of one message (see the module docstring)."""
-    text = message.strip()
-    if (command := _command(text)) is not None:
+    written = message.strip()
+    if (command := _command(written)) is not None:
         return command
+    # Words are matched in Simplified, the tables' script; topic words are given back in the
+    # user's script: cut from what they wrote when the conversion kept every offset, else
+    # converted back (網際網路 was read as 互联网 and comes back as 互聯網).
+    text, guess = for_matching(written)
+    intent = Intent(script=decided(guess))
+    aligned = len(written) == len(text)
+
+    def as_written(start: int, word: str) -> str:
+        if aligned:
+            return written[start : start + len(word)]
+        return convert(word, intent.script)
+
     lex = lexicon()
-    intent = Intent()
     mask = Mask(text)
     votes: Counter[str] = Counter()
     boundaries = _spans(text, lex.boundaries)
@@ -114,6 +132,13 @@ def parse(message: str) -> Intent:
     for rule in lex.answer_language:
         for found in mask.regex(rule.word.replace("{lang}", language_names)):
             intent.answer_language = lex.language_of(found.group("lang"))
+            votes[rule.locale] += 2
+            mask.consume(found.start(), found.end())
+
+    for rule in lex.answer_script:
+        for found in mask.regex(rule.word):
+            intent.answer_language = "zh"
+            intent.answer_script = "Hant" if found.group("script") == "繁体" else "Hans"
             votes[rule.locale] += 2
             mask.consume(found.start(), found.end())
 
@@ -135,7 +160,7 @@ def parse(message: str) -> Intent:
         else:
             target = intent.include.setdefault(kind, [])
             if kind != "languages":
-                kept.append((match.start, text[match.start : match.end]))
+                kept.append((match.start, as_written(match.start, text[match.start : match.end])))
         if match.alias.key not in target:
             target.append(match.alias.key)
 
@@ -156,8 +181,10 @@ def parse(message: str) -> Intent:
         if not found.group().isdigit()
     ]
     disliked = _negated_words(text, leftovers, negations, boundaries)
-    intent.disliked_topics = [word for _, word in disliked]
-    topic_words = [pair for pair in leftovers if pair not in disliked]
+    intent.disliked_topics = [as_written(start, word) for start, word in disliked]
+    topic_words = [
+        (start, as_written(start, w)) for start, w in leftovers if (start, w) not in disliked
+    ]
     intent.new_subject = bool(topic_words) or "categories" in intent.include
     intent.topic = " ".join(word for _, word in sorted([*kept, *topic_words]))
     if votes:

@@ -2,7 +2,9 @@
 
 Latin-script words match whole words, case-insensitively ("ai" is not in "said"); CJK words match
 as substrings, since Chinese has no spaces. Matching works on a mask: what one rule consumed is
-blanked out so that no later rule reads it again.
+blanked out so that no later rule reads it again. Chinese messages are matched in Simplified
+(`babelrec.i18n.chinese.for_matching`); each Chinese word is also known in the form a
+Traditional-script user's spelling of it takes after that conversion (資訊 is read as 信息).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
+
+from babelrec.i18n.chinese import matching_forms
 
 #: Locales the tables cover; every table has entries for each.
 LOCALES = ("zh", "en", "es")
@@ -34,6 +38,12 @@ class Match:
     alias: Alias
     start: int
     end: int
+
+
+@cache
+def compiled(word: str) -> re.Pattern[str]:
+    """`word_pattern(word)`, compiled once (the tables hold more words than `re` caches)."""
+    return re.compile(word_pattern(word), re.IGNORECASE)
 
 
 def word_pattern(word: str) -> str:
@@ -58,7 +68,7 @@ class Mask:
         """Every occurrence of the aliases, longest first, without overlaps."""
         matches: list[Match] = []
         for alias in sorted(aliases, key=lambda a: -len(a.word)):
-            for found in re.finditer(word_pattern(alias.word), self.text, re.IGNORECASE):
+            for found in compiled(alias.word).finditer(self.text):
                 if self.text[found.start() : found.end()].strip():
                     matches.append(Match(alias, found.start(), found.end()))
                     if consume:
@@ -79,6 +89,7 @@ class Lexicon:
     negations: tuple[Alias, ...]
     boundaries: tuple[Alias, ...]
     answer_language: tuple[Alias, ...]
+    answer_script: tuple[Alias, ...]
     clear: tuple[Alias, ...]
     ordinals: dict[str, int]
     ordinal_locale: dict[str, str]
@@ -108,18 +119,27 @@ class Lexicon:
         return None
 
 
+def _forms(locale: str, words: list[Any]) -> list[str]:
+    """The words of a list, each followed by its other matching forms (Chinese only)."""
+    if locale != "zh":
+        return [str(w) for w in words]
+    return list(dict.fromkeys(form for w in words for form in matching_forms(str(w))))
+
+
 def _keyed(table: dict[str, dict[str, list[str]]]) -> tuple[Alias, ...]:
     """`{key: {locale: [words]}}` -> aliases, first word of each locale first."""
     return tuple(
-        Alias(str(word), str(key), locale)
+        Alias(word, str(key), locale)
         for key, per_locale in table.items()
         for locale, words in per_locale.items()
-        for word in words
+        for word in _forms(locale, words)
     )
 
 
 def _flat(table: dict[str, list[Any]], key: str = "") -> tuple[Alias, ...]:
-    return tuple(Alias(str(w), key, locale) for locale, words in table.items() for w in words)
+    return tuple(
+        Alias(w, key, locale) for locale, words in table.items() for w in _forms(locale, words)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -142,6 +162,7 @@ def lexicon() -> Lexicon:
         negations=_flat(data["negations"]),
         boundaries=_flat(data["boundaries"]),
         answer_language=_flat(data["answer_language"]),
+        answer_script=tuple(Alias(str(w), "", "zh") for w in data["answer_script"]["zh"]),
         clear=clear,
         ordinals=ordinals,
         ordinal_locale=ordinal_locale,

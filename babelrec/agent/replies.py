@@ -9,8 +9,9 @@ from importlib import resources
 import yaml
 
 from babelrec.agent.lexicon import lexicon
-from babelrec.agent.state import Constraints
+from babelrec.agent.state import Constraints, ConversationState
 from babelrec.errors import PromptError
+from babelrec.i18n.chinese import convert
 
 FALLBACK_LOCALE = "en"
 
@@ -44,6 +45,12 @@ def reply_locale(language: str | None) -> str:
 
 def say(language: str | None, key: str, /, **values: object) -> str:
     return _table()[reply_locale(language)][key].format(**values)
+
+
+def for_user(state: ConversationState, text: str) -> str:
+    """`text` as the user reads it: a Chinese reply in the user's script, titles included (as
+    Chinese Wikipedia shows a whole page in the reader's variant); other languages unchanged."""
+    return convert(text, state.script) if reply_locale(state.language) == "zh" else text
 
 
 def describe(constraints: Constraints, language: str | None) -> str:

@@ -13,18 +13,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from babelrec.agent.intent import Intent, Reference, parse
-from babelrec.agent.replies import describe, name_of, reply_locale, reply_locales, say
+from babelrec.agent import actions
+from babelrec.agent.intent import Intent, parse
+from babelrec.agent.replies import describe, for_user, name_of, reply_locale, reply_locales, say
 from babelrec.agent.state import ChatReply, ConversationState
-from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile
+from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile, split_language_tag
 
 if TYPE_CHECKING:
     from babelrec.pipeline.protocol import RecommendationService
 
 logger = logging.getLogger(__name__)
 
-#: How many topic texts of the current request are kept (oldest dropped first).
-MAX_TOPICS = 3
 #: Items whose similarity to a disliked topic is above this are dropped.
 DISLIKE_SIMILARITY = 0.45
 
@@ -53,14 +52,15 @@ def conversation_language(message: str, intent: Intent) -> str:
     return detect_language(message) or "en"
 
 
+def remember_script(state: ConversationState, intent: Intent) -> None:
+    """Replies take the Chinese script of the first message that shows one; only asking changes
+    it ("请用繁体中文回答", /lang zh-TW), so a later ambiguous or quoted word does not."""
+    state.script = intent.answer_script or state.script or intent.script
+
+
 def apply_constraints(state: ConversationState, intent: Intent) -> None:
     """The hard constraints a message states, applied to the state."""
-    for kind in intent.clear:
-        state.constraints.clear(kind)
-    for kind, values in intent.include.items():
-        state.constraints.include(kind, values)
-    for kind, values in intent.exclude.items():
-        state.constraints.exclude(kind, values)
+    actions.constrain(state, include=intent.include, exclude=intent.exclude, clear=intent.clear)
 
 
 class RulePolicy:
@@ -77,6 +77,7 @@ class RulePolicy:
         intent = parse(message)
         if state.language is None:
             state.language = conversation_language(message, intent)
+        remember_script(state, intent)
         state.turns += 1
         if intent.command is not None:
             return self._command(session_id, state, intent)
@@ -103,7 +104,7 @@ class RulePolicy:
         state.awaiting_clarification = clarifying
         return ChatReply(
             session_id=session_id,
-            text=text,
+            text=for_user(state, text),
             language=reply_locale(state.language),
             recommendations=recommendations or [],
             clarifying_question=clarifying,
@@ -117,18 +118,19 @@ class RulePolicy:
     def _command(self, session_id: str, state: ConversationState, intent: Intent) -> ChatReply:
         if intent.command == "reset":
             language = state.language
-            fresh = ConversationState(language=language, region=state.region)
+            fresh = ConversationState(language=language, script=state.script, region=state.region)
             for name in type(state).model_fields:
                 setattr(state, name, getattr(fresh, name))
             return self._reply(session_id, state, say(language, "reset"))
         if intent.command == "lang":
-            code = (intent.command_arg or "").strip().lower()
+            code, script = split_language_tag(intent.command_arg or "")  # zh-Hant, zh-TW
             if code not in reply_locales():
                 from babelrec.agent.lexicon import lexicon
 
                 code = lexicon().language_of(code) or code
             if code in reply_locales():
                 state.language = code
+                state.script = script or state.script
                 return self._reply(session_id, state, say(code, "language_changed"))
             return self._reply(
                 session_id,
@@ -142,13 +144,11 @@ class RulePolicy:
 
     def _act(self, session_id: str, state: ConversationState, intent: Intent) -> ChatReply:
         apply_constraints(state, intent)
-        state.disliked_topics = list(
-            dict.fromkeys([*state.disliked_topics, *intent.disliked_topics])
-        )
+        actions.dislike_topics(state, intent.disliked_topics)
 
         like_title: str | None = None
         for ref in intent.references:
-            item_id = self._resolve(state, ref)
+            item_id = actions.item_at(state, ref.position)
             if item_id is None:
                 count = len(state.candidates)
                 key = "bad_reference" if count else "no_list"
@@ -158,22 +158,16 @@ class RulePolicy:
             if ref.polarity == "explain":
                 return self._explain(session_id, state, ref.position, item_id)
             if ref.polarity == "dislike":
-                state.disliked_items = list(dict.fromkeys([*state.disliked_items, item_id]))
-                state.liked_items = [i for i in state.liked_items if i != item_id]
-                state.anchors = [i for i in state.anchors if i != item_id]
+                actions.dislike(state, item_id)
             else:
-                state.liked_items = list(dict.fromkeys([*state.liked_items, item_id]))
-                state.anchors = list(dict.fromkeys([*state.anchors, item_id]))
+                actions.like(state, item_id)
                 stored = self.recommender.get_items([item_id])
                 if item_id in stored:
                     like_title = stored[item_id].item.title
 
-        if intent.topic and intent.new_subject and not intent.references:
-            # A new subject starts a new request: earlier "more like" anchors would drag it back.
-            state.topics = [intent.topic]
-            state.anchors = []
-        elif intent.topic and intent.topic not in state.topics:
-            state.topics = [*state.topics, intent.topic][-MAX_TOPICS:]
+        if intent.topic:
+            new_subject = intent.new_subject and not intent.references
+            actions.set_topic(state, intent.topic, new_subject=new_subject)
 
         more = intent.more and not intent.references
         recommendations, warnings = self.recommend(state, more=more)
@@ -194,12 +188,6 @@ class RulePolicy:
                 state.language, key, count=len(recommendations), constraints=constraints_text
             )
         return self._reply(session_id, state, text, recommendations, warnings=warnings)
-
-    def _resolve(self, state: ConversationState, ref: Reference) -> str | None:
-        if not state.candidates:
-            return None
-        index = len(state.candidates) - 1 if ref.position == -1 else ref.position - 1
-        return state.candidates[index] if 0 <= index < len(state.candidates) else None
 
     def _explain(
         self, session_id: str, state: ConversationState, position: int, item_id: str
@@ -232,8 +220,10 @@ class RulePolicy:
         if not interests and not state.anchors:
             # Constraints alone ("only English"): describe them, so there is something to embed.
             interests = describe(state.constraints, state.language).strip(" ()（）") or "news"
+        language = reply_locale(state.language)
         return UserProfile(
-            language=reply_locale(state.language),
+            language=language,
+            script=state.script if language == "zh" else None,
             region=state.region,
             interests=interests,
             history=[HistoryEntry(item_id=i) for i in state.anchors],

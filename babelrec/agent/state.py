@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from babelrec.models import Filters, Recommendation
+from babelrec.models import ChineseScript, Filters, Recommendation
 
 #: The kinds of hard constraint a user can set or clear.
 ConstraintKind = Literal["languages", "regions", "categories"]
@@ -64,6 +64,9 @@ class ConversationState(ChatModel):
     """A session's memory: answer language, preferences, constraints and the current list."""
 
     language: str | None = Field(default=None, description="The language replies are written in.")
+    script: ChineseScript | None = Field(
+        default=None, description="The Chinese script the user writes in; replies follow it."
+    )
     region: str | None = Field(default=None, description="The user's own region, if known.")
     topics: list[str] = Field(
         default_factory=list, description="Topic texts of the current request, for the embedder."

@@ -1,27 +1,39 @@
-"""The tool-calling chat path: a capable hosted model reads the message and calls LangChain
-tools (search the catalog, recommend, explain an item, update preferences) over the same state
-and pipeline as the rules.
+"""The tool-calling chat path: a capable model reads the message and calls LangChain tools
+(search the catalog, recommend, explain an item, update preferences) over the same state, state
+changes (`actions.py`) and pipeline as the rules. The turn runs on LangChain's agent runtime
+(`langchain.agents.create_agent`) over the configured LLM backend (`BabelrecChatModel`).
 
-Small local models rarely call tools correctly, so every turn is checked: an API error, an
-unknown tool, arguments that do not validate, or a turn that called no tool at all makes
-`respond` return None and the caller answers by rules instead. Nothing the model did is kept
-then: the tools work on a copy of the state.
+Small local models rarely call tools correctly, so every turn is checked: an unavailable LLM
+or one that cannot call tools, an unknown tool, arguments that do not validate, or a turn that
+called no tool at all makes `respond` return None (logged at WARNING) and the caller answers by
+rules instead. Nothing the model did is kept then: the tools work on a copy of the state.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from langchain.agents import create_agent
+from langchain.agents.middleware import ModelCallLimitMiddleware, ToolCallRequest, wrap_tool_call
+from langchain.agents.middleware.model_call_limit import ModelCallLimitExceededError
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.tools import ToolException
+from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field
 
-from babelrec.agent.replies import describe, name_of, reply_locale, reply_locales, say
+from babelrec.agent import actions
+from babelrec.agent.replies import describe, name_of, reply_locale, say
 from babelrec.agent.rules import RulePolicy, apply_constraints, conversation_language
-from babelrec.agent.state import ChatReply, ConstraintKind, ConversationState
+from babelrec.agent.state import ChatReply, ConversationState
+from babelrec.errors import LLMError
+from babelrec.llm.base import LLM
+from babelrec.llm.langchain_chat import BabelrecChatModel
 from babelrec.models import Recommendation
 
 if TYPE_CHECKING:
@@ -72,6 +84,22 @@ class ToolOutcome(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+def _rules_instead(reason: str) -> None:
+    logger.warning("%s; answering by rules", reason)
+
+
+@wrap_tool_call
+def _strict_tools(
+    request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
+) -> ToolMessage | Command[Any]:
+    """A tool call the runtime answered with an error (unknown tool, arguments that do not
+    validate) ends the turn: the rules answer instead of a model that misuses its tools."""
+    result = handler(request)
+    if isinstance(result, ToolMessage) and result.status == "error":
+        raise ToolException(str(result.content))
+    return result
+
+
 @lru_cache(maxsize=1)
 def system_template() -> str:
     text = (resources.files("babelrec.agent") / "prompts.yaml").read_text(encoding="utf-8")
@@ -101,7 +129,7 @@ def build_tools(
     def explain_item(position: int) -> str:
         outcome.calls.append("explain_item")
         if not 1 <= position <= len(state.candidates):
-            raise ValueError(f"no item {position} in a list of {len(state.candidates)}")
+            raise ToolException(f"no item {position} in a list of {len(state.candidates)}")
         item_id = state.candidates[position - 1]
         item = rules.recommender.get_items([item_id])[item_id].item
         outcome.explanation = say(
@@ -159,50 +187,42 @@ def _item_row(rec: Recommendation) -> dict[str, Any]:
 
 
 def _apply(state: ConversationState, args: PreferenceArgs) -> None:
-    pairs: list[tuple[ConstraintKind, list[str], list[str]]] = [
-        ("languages", args.item_languages, args.exclude_item_languages),
-        ("regions", args.regions, args.exclude_regions),
-        ("categories", args.categories, args.exclude_categories),
-    ]
-    for kind, include, exclude in pairs:
-        case = str.upper if kind == "regions" else str.lower
-        if include:
-            state.constraints.include(kind, [case(v) for v in include])
-        if exclude:
-            state.constraints.exclude(kind, [case(v) for v in exclude])
+    """What `update_preferences` asked for, through the same state changes as the rules."""
+    actions.constrain(
+        state,
+        include={
+            "languages": args.item_languages,
+            "regions": args.regions,
+            "categories": args.categories,
+        },
+        exclude={
+            "languages": args.exclude_item_languages,
+            "regions": args.exclude_regions,
+            "categories": args.exclude_categories,
+        },
+    )
     marks = [(p, True) for p in args.liked_positions] + [
         (p, False) for p in args.disliked_positions
     ]
     for position, liked in marks:
-        if not 1 <= position <= len(state.candidates):
-            raise ValueError(f"no item {position} in a list of {len(state.candidates)}")
-        item_id = state.candidates[position - 1]
-        if liked:
-            state.liked_items = list(dict.fromkeys([*state.liked_items, item_id]))
-            state.anchors = list(dict.fromkeys([*state.anchors, item_id]))
-        else:
-            state.disliked_items = list(dict.fromkeys([*state.disliked_items, item_id]))
-    if args.topic.strip():
-        state.topics = [args.topic.strip()]
-    if args.reply_language and args.reply_language.lower() in reply_locales():
-        state.language = args.reply_language.lower()
+        item_id = actions.item_at(state, position) if position >= 1 else None
+        if item_id is None:
+            raise ToolException(f"no item {position} in a list of {len(state.candidates)}")
+        (actions.like if liked else actions.dislike)(state, item_id)
+    # As in the rules: a topic stated together with a reference refines the request.
+    actions.set_topic(state, args.topic, new_subject=not marks)
+    actions.set_language(state, args.reply_language)
 
 
 class ToolCallingPolicy:
-    """One turn through an OpenAI-compatible chat model with tools; None means 'use the rules'."""
+    """One turn on LangChain's agent runtime (`create_agent`) over a babelrec LLM backend;
+    None means 'use the rules' (the reason is logged at WARNING)."""
 
     def __init__(
-        self,
-        rules: RulePolicy,
-        client: Any,
-        model: str,
-        *,
-        max_rounds: int = 3,
-        max_tokens: int = 160,
+        self, rules: RulePolicy, llm: LLM, *, max_rounds: int = 3, max_tokens: int = 160
     ) -> None:
         self.rules = rules
-        self.client = client
-        self.model = model
+        self.llm = llm
         self.max_rounds = max_rounds
         self.max_tokens = max_tokens
 
@@ -213,50 +233,19 @@ class ToolCallingPolicy:
         message: str,
         history: list[tuple[str, str]],
     ) -> ChatReply | None:
-        from langchain_core.utils.function_calling import convert_to_openai_tool
-
         from babelrec.agent.intent import parse
 
         working = state.model_copy(deep=True)
         if working.language is None:
             working.language = conversation_language(message, parse(message))
         outcome = ToolOutcome()
-        tools = {tool.name: tool for tool in build_tools(self.rules, working, outcome)}
-        specs = [convert_to_openai_tool(tool) for tool in tools.values()]
-        system = system_template().format(
-            language=name_of("languages", reply_locale(working.language), "en"),
-            state=working.model_dump_json(exclude={"shown", "explanations"}),
-        )
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-        messages += [{"role": role, "content": text} for role, text in history]
-        messages.append({"role": "user", "content": message})
-        text = ""
         try:
-            for _ in range(self.max_rounds):
-                response = self.client.chat.completions.create(
-                    model=self.model,
-                    messages=messages,
-                    tools=specs,
-                    tool_choice="auto",
-                    temperature=0.0,
-                    max_tokens=self.max_tokens,
-                )
-                choice = response.choices[0].message
-                text = (choice.content or "").strip()
-                if not choice.tool_calls:
-                    break
-                messages.append(choice.model_dump(exclude_none=True))
-                for call in choice.tool_calls:
-                    tool = tools.get(call.function.name)
-                    if tool is None:
-                        raise ValueError(f"unknown tool {call.function.name!r}")
-                    result = tool.invoke(json.loads(call.function.arguments or "{}"))
-                    messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
-        except Exception as exc:  # any failure of the model's turn means: answer by rules
-            logger.info("tool-calling turn failed, answering by rules: %s", exc)
+            text = self._run(working, outcome, message, history)
+        except (LLMError, ToolException) as exc:
+            _rules_instead(f"the tool-calling turn failed: {exc}")
             return None
         if not outcome.calls:
-            logger.info("the model called no tool, answering by rules")
+            _rules_instead("the model called no tool")
             return None
         # Hard constraints the rules can read are facts of the message: a model that missed
         # or invented one is wrong, however fluent.
@@ -265,12 +254,49 @@ class ToolCallingPolicy:
         apply_constraints(expected, intent)
         stated = intent.include or intent.exclude or intent.clear
         if stated and expected.constraints != working.constraints:
-            logger.info("the model's constraints differ from the message's, answering by rules")
+            _rules_instead("the model's constraints differ from the message's")
             return None
         if intent.new_subject and intent.topic and working.topics == state.topics:
-            logger.info("the model missed the message's topic, answering by rules")
+            _rules_instead("the model missed the message's topic")
             return None
         return self._finish(session_id, state, working, outcome, text)
+
+    def _run(
+        self,
+        working: ConversationState,
+        outcome: ToolOutcome,
+        message: str,
+        history: list[tuple[str, str]],
+    ) -> str:
+        """The agent runtime's turn; the final text. Raises `ToolException` when a tool call
+        failed (unknown tool, bad arguments), `LLMError` when the backend did."""
+        system = system_template().format(
+            language=name_of("languages", reply_locale(working.language), "en"),
+            state=working.model_dump_json(exclude={"shown", "explanations"}),
+        )
+        # At most `max_rounds` model calls. A model still calling tools then has had its calls
+        # run (the tools changed `working`); the reply is worded from what they did.
+        limit = ModelCallLimitMiddleware(run_limit=self.max_rounds, exit_behavior="error")
+        middleware: list[Any] = [limit, _strict_tools]
+        agent = create_agent(
+            BabelrecChatModel(llm=self.llm, max_tokens=self.max_tokens, temperature=0.0),
+            build_tools(self.rules, working, outcome),
+            system_prompt=system,
+            middleware=middleware,
+        )
+        turns: list[AnyMessage] = [
+            HumanMessage(text) if role == "user" else AIMessage(text) for role, text in history
+        ]
+        try:
+            result = agent.invoke({"messages": [*turns, HumanMessage(message)]})
+        except ModelCallLimitExceededError:
+            return ""
+        answers = [m for m in result["messages"][len(turns) + 1 :] if isinstance(m, AIMessage)]
+        for answer in answers:
+            if answer.invalid_tool_calls:
+                bad = answer.invalid_tool_calls[0]
+                raise ToolException(f"invalid call of {bad.get('name')!r}: {bad.get('error')}")
+        return answers[-1].text.strip() if answers else ""
 
     def _finish(
         self,

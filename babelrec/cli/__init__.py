@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from babelrec.cli import (  # noqa: F401  (registers)
     chat,
+    check,
+    crawl,
     demo,
     eval,
     ingest,
     migrate,
     recommend,
+    serve,
     train,
 )
 from babelrec.cli.app import app

@@ -24,8 +24,9 @@ def train(
 
     Example: babelrec train interactions.csv --mode per_item --epochs 10
     """
+    from babelrec.io.interactions import read_interactions
     from babelrec.rank.bilinear import BilinearRanker, BPRConfig
-    from babelrec.rank.training import examples_from_interactions, read_interactions
+    from babelrec.rank.training import examples_from_interactions
 
     if mode not in ("shared", "per_item"):
         raise ConfigError(f"--mode must be shared or per_item, not {mode!r}")

@@ -5,7 +5,8 @@ Format (one directory per dataset; UTF-8 everywhere):
 - ``items.jsonl`` (required): one `babelrec.models.Item` per line: ``id``, ``title``, ``text``,
   ``language`` (ISO 639-1), ``region`` (ISO 3166-1 alpha-2 of origin), ``category``, ``tags``,
   ``metadata`` (flat string/number/bool values). Item ids are unique.
-- ``interactions.csv`` (required): header ``user_id,item_id,timestamp,rating``. ``timestamp`` is
+- ``interactions.csv`` (required): header ``user_id,item_id,timestamp,rating``, read by
+  `babelrec.io.interactions` (the reader ``babelrec train`` uses too). ``timestamp`` is
   ISO 8601 (an offset is recommended; a naive time is read as UTC) or Unix seconds; ``rating`` may
   be empty (implicit feedback) and the column may be left out. A user may interact with an item
   more than once. The file may hold only the header (news datasets keep clicks in impressions).
@@ -31,7 +32,6 @@ import hashlib
 import io
 import json
 import logging
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +41,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from babelrec.errors import DatasetError
+from babelrec.io.catalog import item_from_row
+from babelrec.io.interactions import InteractionRow, parse_interactions
 from babelrec.models import Item
+
+__all__ = [
+    "Dataset",
+    "ImpressionRow",
+    "InteractionRow",
+    "Problem",
+    "UserRow",
+    "load_dataset",
+    "write_dataset",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -68,27 +80,6 @@ def _code(value: str | None, upper: bool) -> str | None:
     if value is None or not value.strip():
         return None
     return value.strip().upper() if upper else value.strip().lower()
-
-
-class InteractionRow(_Row):
-    """One line of ``interactions.csv``: a user rated, clicked or watched an item at a time."""
-
-    user_id: str = Field(min_length=1)
-    item_id: str = Field(min_length=1)
-    timestamp: datetime
-    rating: float | None = None
-
-    @field_validator("timestamp")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        return _utc(value) or value
-
-    @field_validator("rating")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
 
 
 class UserRow(_Row):
@@ -219,10 +210,9 @@ class _Loader:
     def items(self, text: str) -> dict[str, Item]:
         items: dict[str, Item] = {}
         for number, data in self.jsonl(ITEMS_FILE, text):
-            try:
-                item = Item.model_validate(data)
-            except ValidationError as exc:
-                self.problem(ITEMS_FILE, number, _errors(exc))
+            item = item_from_row(data)
+            if isinstance(item, str):
+                self.problem(ITEMS_FILE, number, item)
                 continue
             if item.id in items:
                 self.problem(ITEMS_FILE, number, f"duplicate item id {item.id!r}")
@@ -247,34 +237,11 @@ class _Loader:
     def interactions(
         self, text: str, items: dict[str, Item], users: dict[str, UserRow] | None
     ) -> list[InteractionRow]:
-        reader = csv.reader(io.StringIO(text))
-        header = next(reader, None)
-        if header is None:
-            self.problem(INTERACTIONS_FILE, 1, "empty file; expected a header row")
-            return []
-        header = [h.strip() for h in header]
-        if header[:3] != list(INTERACTION_COLUMNS[:3]) or header[3:] not in ([], ["rating"]):
-            self.problem(
-                INTERACTIONS_FILE, 1, f"header {header}; expected {','.join(INTERACTION_COLUMNS)}"
-            )
-            return []
         rows: list[InteractionRow] = []
-        for number, values in enumerate(reader, start=2):
-            if not values:
-                continue
-            if len(values) != len(header):
-                message = f"{len(values)} fields, expected {len(header)}"
-                self.problem(INTERACTIONS_FILE, number, message)
-                continue
-            data: dict[str, object] = dict(zip(header, values, strict=True))
-            if data.get("rating") == "":
-                data["rating"] = None
-            try:
-                row = InteractionRow.model_validate(data)
-            except ValidationError as exc:
-                self.problem(INTERACTIONS_FILE, number, _errors(exc))
-                continue
-            if row.item_id not in items:
+        for number, row in parse_interactions(text, require_timestamp=True):
+            if isinstance(row, str):
+                self.problem(INTERACTIONS_FILE, number, row)
+            elif row.item_id not in items:
                 self.problem(INTERACTIONS_FILE, number, f"unknown item id {row.item_id!r}")
             elif users is not None and row.user_id not in users:
                 self.problem(INTERACTIONS_FILE, number, f"user {row.user_id!r} not in {USERS_FILE}")
@@ -384,10 +351,19 @@ def write_dataset(
     write(ITEMS_FILE, jsonl(items))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # csv quotes only the line terminator's own characters: a bare "\r" in an id would end the
+    # row when read back, so such rows are quoted in full (other rows keep their bytes and hashes)
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(INTERACTION_COLUMNS)
     for row in interactions:
+        if row.timestamp is None:
+            raise DatasetError(
+                f"interaction {row.user_id!r} -> {row.item_id!r} has no timestamp; "
+                f"every row of {INTERACTIONS_FILE} needs one"
+            )
         timestamp = row.timestamp.isoformat()
-        writer.writerow([row.user_id, row.item_id, timestamp, _format_rating(row.rating)])
+        values = [row.user_id, row.item_id, timestamp, _format_rating(row.rating)]
+        (quoted if "\r" in row.user_id + row.item_id else writer).writerow(values)
     write(INTERACTIONS_FILE, buffer.getvalue())
     for name, rows in ((USERS_FILE, users), (IMPRESSIONS_FILE, impressions)):
         if rows is None:

@@ -8,11 +8,14 @@ interrupted run resumes where it stopped; embeddings and LLM answers are cached 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +52,66 @@ def resolve_data_dir(experiment: Experiment, data_dir: Path | None) -> Path:
     return path
 
 
+@lru_cache(maxsize=4096)
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    """A file's content digest, computed once per (path, size, mtime) in this process."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_fingerprint(data_dir: Path) -> str:
+    """A digest of every file under `data_dir`: relative path, size and content (hidden files
+    and folders are skipped). Another dump, other users or an edited file give another one."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(data_dir)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        stat = path.stat()
+        content = _file_sha256(path.resolve(), stat.st_size, stat.st_mtime_ns)
+        digest.update(f"{relative.as_posix()}\0{stat.st_size}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
+def conversion_key(experiment: Experiment, data_dir: Path) -> str:
+    """What a converted dataset is made from: the converter's code, the seed and the sources."""
+    from babelrec.registry import CONVERTERS
+
+    converter = CONVERTERS.get(experiment.dataset)
+    code = Path(inspect.getsourcefile(converter) or "").read_bytes()
+    payload = json.dumps(
+        {
+            "dataset": experiment.dataset,
+            "seed": experiment.seed,
+            "converter": hashlib.sha256(code).hexdigest(),
+            "sources": source_fingerprint(data_dir),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def dataset_dir(experiment: Experiment, data_dir: Path, cache_dir: Path) -> Path:
+    """The cache folder of this experiment's converted dataset, named by its inputs' digest."""
+    key = conversion_key(experiment, data_dir)
+    return cache_dir / "datasets" / f"{experiment.dataset}-seed{experiment.seed}-{key}"
+
+
 def prepared_dataset(experiment: Experiment, data_dir: Path, cache_dir: Path) -> Dataset:
-    """Convert the experiment's dataset once into the cache, then load it."""
-    target = cache_dir / "datasets" / f"{experiment.dataset}-seed{experiment.seed}"
+    """Convert the experiment's dataset once into the cache, then load it. The cache folder is
+    keyed by a digest of the source files, the converter and the seed, so other data (a newer
+    dump, another folder) is converted afresh instead of reusing an older conversion."""
+    target = dataset_dir(experiment, data_dir, cache_dir)
     marker = target / "items.jsonl"
     if not marker.exists():
-        convert(experiment.dataset, data_dir, target, seed=experiment.seed)
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        convert(experiment.dataset, data_dir, partial, seed=experiment.seed)
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)  # a conversion cut short is never taken for a finished one
     return load_dataset(target)
 
 
@@ -64,9 +121,10 @@ def make_cases(experiment: Experiment, dataset: Dataset, cache_dir: Path) -> Pro
         return impression_cases(dataset, min_history=protocol.min_history)
     negatives_file = None
     if protocol.negatives is not None:
+        # Sampled negatives are keyed by the dataset's own content, whatever folder it came from.
         negatives_file = (
-            cache_dir / "datasets" / f"{experiment.dataset}-seed{experiment.seed}"
-            / f"negatives-{protocol.negatives}.json"
+            cache_dir / "datasets" / "negatives"
+            / f"{dataset.content_hash[:16]}-seed{experiment.seed}-n{protocol.negatives}.json"
         )  # fmt: skip
     return leave_last_out_cases(
         dataset,
@@ -92,10 +150,18 @@ def split_cases(
     return train, test
 
 
-def _config_hash(config: RankerConfig, experiment: Experiment, case_ids: Sequence[str]) -> str:
+def _config_hash(
+    config: RankerConfig, experiment: Experiment, case_ids: Sequence[str], content_hash: str
+) -> str:
     space = config.space or experiment.language_space
-    parts: list[Any] = [config.model_dump(), experiment.embedder, experiment.seed, list(case_ids)]
-    if space != "none":  # keeps the keys of runs made before spaces existed
+    parts: list[Any] = [
+        config.model_dump(),
+        experiment.embedder,
+        experiment.seed,
+        list(case_ids),
+        content_hash,
+    ]
+    if space != "none":
         parts.append(space)
     payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -113,7 +179,7 @@ def score_with(
     """Scores of one ranker for every case, and with `translated` each translated candidate's
     score with its other text; resumed from `out_dir/scores` when possible."""
     path = out_dir / "scores" / f"{config.display}.json"
-    key = _config_hash(config, experiment, [c.case_id for c in cases])
+    key = _config_hash(config, experiment, [c.case_id for c in cases], context.dataset.content_hash)
     if translated:
         key += f"+swapped{experiment.penalty_cases}"
     if path.exists():

@@ -4,7 +4,8 @@ Every explanation starts from grounded facts: the user's interests that the item
 a small multilingual concept lexicon), history items of the same kind, and where the item comes
 from. Per-locale template sentences state those facts. The LLM may word an explanation instead,
 but its sentence is used only if it is written in the user's script and mentions something real
-about the item or the match.
+about the item or the match. Chinese readers get their own script (Simplified or Traditional,
+from their profile or their own words), whatever script the templates, the titles or the LLM used.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from babelrec.errors import LLMError
+from babelrec.i18n.chinese import SCRIPT_NAMES, Script, convert, reader_script, to_simplified
 from babelrec.i18n.script import matches_language
 from babelrec.llm.base import LLM, GenerationParams
 from babelrec.llm.prompting import chat, item_block, language_name, sanitize, user_fields
@@ -31,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 _SEPARATORS = {"zh": "、", "ja": "、", "ar": "، "}
 _REFUSED = ("ignore", "instruction", "<", "忽略", "指令")
+#: Longest explanation shown; every explanation passes `sanitize` (no markup, controls or
+#: invisible reordering characters from catalog text or the LLM).
+EXPLANATION_LIMIT = 600
 
 
 @dataclass(frozen=True)
@@ -78,23 +83,26 @@ def ground(
     """The facts that link `item` to `user`, worded for the template's locale."""
     wanted = item_concepts(item)
     facts = Facts()
+    # Concept words are listed mostly in Simplified: Traditional interests are read in both.
+    said = f"{user.interests}\n{to_simplified(user.interests)}"
     for concept in concepts():
         if concept.name in wanted:
-            word = next((w for w in concept.words if _mentions(user.interests, w)), None)
+            word = next((w for w in concept.words if _mentions(said, w)), None)
             if word and word not in facts.interests:
                 facts.interests.append(word)
     for seen in history:
         if seen.id != item.id and item_concepts(seen) & wanted:
             facts.history.append(sanitize(seen.title, 40))
-    if item.category:
-        facts.category = template.categories.get(item.category, item.category)
+    if item.category:  # catalog text: cleaned like any data before it reaches a sentence
+        facts.category = sanitize(template.categories.get(item.category, item.category), 40)
     foreign_region = user.region and item.region and item.region != user.region
     foreign_language = item.language and item.language != user.language
     if foreign_region or foreign_language:
-        facts.origin = (
+        facts.origin = sanitize(
             template.regions.get(item.region or "", item.region or "")
             if item.region
-            else language_name(item.language)
+            else language_name(item.language),
+            40,
         )
     return facts
 
@@ -126,27 +134,28 @@ class Explainer:
     ) -> list[Explanation]:
         """One explanation per item, in order, each recording its language and source."""
         template = self.prompts.load("explain", user.language)
+        script = reader_script(user.language, user.script, user.interests)
         all_facts = [ground(user, item, history, template) for item in items]
         drafts = self.drafts(user, items, history, template) if self.llm and items else {}
         explanations = []
         for item, facts in zip(items, all_facts, strict=True):
             draft = drafts.get(item.id)
+            draft = convert(draft, script) if draft is not None else None
             if draft is not None and self.acceptable(draft, user, item, facts):
                 text, source = draft.strip(), "llm"
                 if facts.origin and facts.origin not in text:
                     text += " " + template.sentence("cultural", origin=facts.origin)
             else:
                 text, source = self.from_template(template, user, facts), "template"
+            note = template.sentence("cultural", origin=facts.origin) if facts.origin else None
             explanations.append(
                 Explanation(
-                    text=text,
+                    text=sanitize(convert(text, script), EXPLANATION_LIMIT),
                     language=user.language,
                     source=source,
-                    matched_interests=facts.interests,
+                    matched_interests=[convert(word, script) for word in facts.interests],
                     matched_history=facts.history[:2],
-                    cultural_note=(
-                        template.sentence("cultural", origin=facts.origin) if facts.origin else None
-                    ),
+                    cultural_note=convert(note, script) if note else None,
                 )
             )
         return explanations
@@ -174,7 +183,8 @@ class Explainer:
         text = text.strip()
         if not 4 <= len(text) <= 300 or any(word in text.lower() for word in _REFUSED):
             return False
-        if not matches_language(text, user.language):
+        script = reader_script(user.language, user.script, user.interests)
+        if not matches_language(text, f"zh-{script}" if script else user.language):
             return False
         anchors = list(facts.interests) + [h[:8] for h in facts.history]
         if facts.category:
@@ -217,10 +227,12 @@ class Explainer:
             "required": ["explanations"],
             "additionalProperties": False,
         }
+        fields = user_fields(user, history)
+        script: Script | None = reader_script(user.language, user.script, user.interests)
+        if script is not None:  # "繁體中文": the prompt names the script to write in
+            fields["user_language"] = SCRIPT_NAMES[script]
         messages = chat(
-            template,
-            **user_fields(user, history),
-            candidates="\n".join(item_block(item) for item in items),
+            template, **fields, candidates="\n".join(item_block(item) for item in items)
         )
         try:
             answer = self.llm.complete_structured(

@@ -2,12 +2,16 @@
 
 Counting letters by Unicode block is exact for the scripts that tell languages apart (Han, kana,
 Hangul, Arabic); Latin-script languages are told apart by lingua when the text is long enough.
+Chinese is checked for its script too when the language tag names one (zh-Hant, zh-TW, zh-Hans).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+
+from babelrec.i18n.chinese import detect_script
+from babelrec.models import split_language_tag
 
 LATIN_LANGUAGES = frozenset(
     {"en", "es", "fr", "de", "pt", "it", "nl", "id", "vi", "tr", "pl", "sv"}
@@ -41,12 +45,16 @@ def script_shares(text: str) -> dict[str, float]:
 
 def matches_language(text: str, language: str, *, threshold: float = 0.6) -> bool:
     """True when `text` is written in `language`'s script (and, for Latin languages with enough
-    text, lingua agrees on the language)."""
+    text, lingua agrees on the language). `language` may be a BCP 47 tag: for zh-Hant (zh-TW,
+    zh-HK) the Chinese must be Traditional, for zh-Hans (zh-CN) Simplified; zh accepts either."""
+    language, chinese_script = split_language_tag(language)
     shares = script_shares(text)
     if not shares:
         return False
     if language == "zh":
-        return shares.get("han", 0.0) >= threshold and shares.get("kana", 0.0) == 0.0
+        if shares.get("han", 0.0) < threshold or shares.get("kana", 0.0) > 0.0:
+            return False
+        return chinese_script is None or detect_script(text) in (chinese_script, None)
     if language == "ja":
         return shares.get("han", 0.0) + shares.get("kana", 0.0) >= threshold and "kana" in shares
     if language == "ko":

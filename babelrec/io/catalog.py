@@ -1,7 +1,9 @@
 """Reading catalogs (JSONL or CSV) into validated `Item`s, with bad rows reported by line.
 
-A row may carry unknown columns only under `metadata`; `tags` in CSV are `|`- or
-`,`-separated. Rows without a language get one from `babelrec.i18n.langid`.
+A row may carry unknown columns only under `metadata`; `tags` and `keywords` in CSV are `|`- or
+`,`-separated. Rows without a language get one from `babelrec.i18n.langid`. `null` (JSONL) and
+an empty cell (CSV) both mean "absent". A row is accepted only if the store can hold it as it
+is: `NaN` and `Infinity`, which Python's json reads, are refused here with their line.
 """
 
 from __future__ import annotations
@@ -48,15 +50,24 @@ def _validation_message(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(
+        f"{name} is not a JSON number and cannot be stored; use a finite number or null"
+    )
+
+
 def _rows_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json.loads(line, parse_constant=_refuse_constant)
             except json.JSONDecodeError as exc:
                 yield line_no, f"not valid JSON ({exc.msg})"
+                continue
+            except (ValueError, RecursionError) as exc:  # NaN, a 5,000-digit number, deep nesting
+                yield line_no, str(exc) or type(exc).__name__
                 continue
             yield line_no, row if isinstance(row, dict) else "a row must be a JSON object"
 
@@ -70,9 +81,9 @@ def _csv_row(raw: dict[str | None, Any]) -> dict[str, Any] | str:
         assert key is not None
         if value is None or value == "":
             continue
-        if key == "tags":
+        if key in {"tags", "keywords"}:
             sep = "|" if "|" in value else ","
-            row["tags"] = [t.strip() for t in value.split(sep) if t.strip()]
+            row[key] = [t.strip() for t in value.split(sep) if t.strip()]
         elif key in ITEM_FIELDS:
             row[key] = value
         else:
@@ -83,12 +94,23 @@ def _csv_row(raw: dict[str | None, Any]) -> dict[str, Any] | str:
 
 
 def _rows_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "id" not in reader.fieldnames:
             raise CatalogError(f"{path}: a CSV catalog needs a header row with at least id,title")
         for raw in reader:
             yield reader.line_num, _csv_row(raw)
+
+
+def item_from_row(row: object) -> Item | str:
+    """One catalog row (a parsed JSON object, or a CSV row from `_csv_row`) as an `Item`, or
+    what is wrong with it. Every reader of catalog rows (ingest, the eval loader) uses this."""
+    if not isinstance(row, dict):
+        return "a row must be a JSON object"
+    try:
+        return Item.model_validate(row)
+    except ValidationError as exc:
+        return _validation_message(exc)
 
 
 def read_catalog(path: Path, *, detect_language: bool = True) -> CatalogRead:
@@ -106,13 +128,9 @@ def read_catalog(path: Path, *, detect_language: bool = True) -> CatalogRead:
     seen: dict[str, int] = {}
     try:
         for line_no, row in rows:
-            if isinstance(row, str):
-                result.errors.append(RowError(line_no, row))
-                continue
-            try:
-                item = Item.model_validate(row)
-            except ValidationError as exc:
-                result.errors.append(RowError(line_no, _validation_message(exc)))
+            item = row if isinstance(row, str) else item_from_row(row)
+            if isinstance(item, str):
+                result.errors.append(RowError(line_no, item))
                 continue
             if item.id in seen:
                 result.errors.append(
@@ -124,11 +142,12 @@ def read_catalog(path: Path, *, detect_language: bool = True) -> CatalogRead:
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path} is not UTF-8 text: {exc}") from exc
     if detect_language:
-        result.languages_detected = _fill_languages(result.items)
+        result.languages_detected = fill_languages(result.items)
     return result
 
 
-def _fill_languages(items: list[Item]) -> int:
+def fill_languages(items: list[Item]) -> int:
+    """Detect the language of items that have none, in place; returns how many were found."""
     missing = [i for i, item in enumerate(items) if item.language is None]
     if not missing:
         return 0

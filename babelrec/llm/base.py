@@ -1,8 +1,13 @@
 """The LLM interface: structured chat completion and next-token log-probabilities.
 
-`LLM.complete_structured()` and `LLM.next_token_logprobs()` do the shared work once (caching,
-validation, repair of stray text around the JSON, retries, timing, token counts); a backend
-implements the two small hooks `_complete()` and `_next_token_logprobs()`.
+`LLM.complete_structured()`, `LLM.next_token_logprobs()` and `LLM.complete_with_tools()` do the
+shared work once (caching, validation, repair of stray text around the JSON, re-asking with the
+validation error under tenacity, timing, token counts); a backend implements the small hooks
+`_complete()`, `_next_token_logprobs()` and, when it can call tools, `_complete_with_tools()`.
+
+Only the backend library's own failures (a refused connection, a timeout, an HTTP status, a
+llama.cpp load or eval error; each backend says which in `_is_backend_error`) become
+`LLMUnavailableError`; anything else raised inside a hook is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -11,13 +16,21 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from babelrec.errors import LLMError, LLMOutputError, LLMUnavailableError
 from babelrec.llm.cache import ResponseCache, cache_key
+from babelrec.llm.toolcalls import (
+    ToolChatMessage,
+    ToolChoice,
+    ToolCompletion,
+    ToolSpec,
+    ToolsUnsupportedError,
+)
 
 T = TypeVar("T", bound=BaseModel)
 JSONSchema = dict[str, Any]
@@ -68,7 +81,7 @@ class CallRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["structured", "logprobs"]
+    kind: Literal["structured", "logprobs", "tools"]
     prompt_tokens: int = 0
     completion_tokens: int = 0
     prefix_reused_tokens: int = 0
@@ -82,6 +95,14 @@ CACHE_VERSION = 2
 
 #: Log-probability given to an option the backend did not report (e.g. not in a hosted top-k).
 LOGPROB_FLOOR = -30.0
+
+
+#: What a re-ask tells the model after an answer that did not validate.
+REASK = (
+    "Your answer was not valid: {errors}. Answer again with only the JSON object, "
+    "following the schema exactly."
+)
+R = TypeVar("R")
 
 
 def extract_json(text: str) -> str:
@@ -121,6 +142,21 @@ class LLM(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release the model or connection."""
 
+    def scoring_problem(self, options: Sequence[str]) -> str | None:
+        """Why `next_token_logprobs` could not tell `options` apart, or None when it can.
+
+        Backends with a tokenizer check the options' tokens; this default catches options that
+        are equal once stripped (what every backend compares)."""
+        seen: dict[str, str] = {}
+        for option in options:
+            bare = option.strip()
+            if not bare:
+                return f"the option {option!r} is blank"
+            if bare in seen:
+                return f"the options {seen[bare]!r} and {option!r} are the same answer"
+            seen[bare] = option
+        return None
+
     # -- public API ------------------------------------------------------------------------
 
     def complete_structured(
@@ -152,43 +188,57 @@ class LLM(ABC):
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.calls.append(CallRecord(kind="structured", cached=True))
             return response_model.model_validate_json(hit["text"])
-        raw = ""
         record = CallRecord(kind="structured", attempts=0)
-        for attempt in range(self.retries + 1):
-            # A retry samples (temperature > 0): greedy decoding would repeat the same answer.
+        asked = list(messages)
+
+        def attempt() -> T:
+            nonlocal asked
+            n = record.attempts
+            # A re-ask also samples (temperature > 0): greedy decoding tends to repeat itself.
             attempt_params = (
                 params
-                if attempt == 0
+                if n == 0
                 else params.model_copy(
-                    update={
-                        "temperature": max(params.temperature, 0.7),
-                        "seed": params.seed + attempt,
-                    }
+                    update={"temperature": max(params.temperature, 0.7), "seed": params.seed + n}
                 )
             )
-            completion = self._guarded(lambda p=attempt_params: self._complete(messages, schema, p))
+            completion = self._guarded(lambda: self._complete(asked, schema, attempt_params))
             record.attempts += 1
             record.prompt_tokens += completion.prompt_tokens
             record.completion_tokens += completion.completion_tokens
             record.prefix_reused_tokens += completion.prefix_reused_tokens
-            raw = completion.text
             try:
-                value = response_model.model_validate_json(extract_json(raw))
-            except ValidationError:
-                continue
+                return response_model.model_validate_json(extract_json(completion.text))
+            except ValidationError as exc:
+                invalid = _Invalid(completion.text, exc)
+                asked = [
+                    *messages,
+                    ChatMessage(role="assistant", content=completion.text),
+                    ChatMessage(role="user", content=REASK.format(errors=invalid)),
+                ]
+                raise invalid from exc
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            retry=retry_if_exception_type(_Invalid),
+            reraise=True,
+        )
+        try:
+            value = retrying(attempt)
+        except _Invalid as exc:
             record.seconds = time.perf_counter() - started
             self.calls.append(record)
-            if self.cache is not None:
-                self.cache.put(key, {"text": value.model_dump_json()})
-            return value
+            raise LLMOutputError(
+                f"{self.name} ({self.model_id}) gave no valid {response_model.__name__} "
+                f"in {record.attempts} attempt(s): {exc}",
+                attempts=record.attempts,
+                raw=exc.raw,
+            ) from exc
         record.seconds = time.perf_counter() - started
         self.calls.append(record)
-        raise LLMOutputError(
-            f"{self.name} ({self.model_id}) gave no valid {response_model.__name__} "
-            f"in {record.attempts} attempt(s)",
-            attempts=record.attempts,
-            raw=raw,
-        )
+        if self.cache is not None:
+            self.cache.put(key, {"text": value.model_dump_json()})
+        return value
 
     def next_token_logprobs(
         self,
@@ -240,15 +290,67 @@ class LLM(ABC):
 
         return RunnableLambda(invoke, name=f"babelrec-{self.name}")
 
-    def _guarded(self, call: Any) -> Any:
-        """Run a backend hook under the lock; any non-babelrec failure becomes an `LLMError`."""
+    def complete_with_tools(
+        self,
+        messages: Sequence[ToolChatMessage],
+        tools: Sequence[ToolSpec],
+        *,
+        params: GenerationParams | None = None,
+        tool_choice: ToolChoice = "auto",
+    ) -> ToolCompletion:
+        """One chat turn that may call `tools`: text and/or tool calls, not run here.
+
+        Raises `ToolsUnsupportedError` (an `LLMUnavailableError`) when the backend cannot call
+        tools. Not cached: a tool-calling turn depends on what the tools returned.
+        """
+        params = params or GenerationParams()
+        started = time.perf_counter()
+        result = self._guarded(
+            lambda: self._complete_with_tools(messages, tools, params, tool_choice)
+        )
+        self.calls.append(
+            CallRecord(
+                kind="tools",
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                seconds=time.perf_counter() - started,
+            )
+        )
+        return result
+
+    def _complete_with_tools(
+        self,
+        messages: Sequence[ToolChatMessage],
+        tools: Sequence[ToolSpec],
+        params: GenerationParams,
+        tool_choice: ToolChoice,
+    ) -> ToolCompletion:
+        """A backend that can call tools overrides this."""
+        raise ToolsUnsupportedError(
+            f"the {self.name} backend cannot call tools; use an OpenAI-compatible endpoint "
+            "(BABELREC_LLM__BACKEND=openai, BABELREC_LLM__URL) for the tool-calling chat"
+        )
+
+    def _is_backend_error(self, exc: Exception) -> bool:
+        """True when `exc` is the backend library's own failure (unreachable, timed out,
+        refused, cannot load or evaluate), i.e. the LLM is unavailable; a backend overrides
+        this. Everything else raised inside a hook is a bug and propagates."""
+        return False
+
+    def _guarded(self, call: Callable[[], R]) -> R:
+        """Run a backend hook under the lock; the library's own failures become
+        `LLMUnavailableError`, anything else (a bug) propagates unchanged."""
         with self._lock:
             try:
                 return call()
             except LLMError:
                 raise
-            except Exception as exc:  # a backend bug or a library error must not break a result
-                raise LLMUnavailableError(f"{self.name} backend failed: {exc}") from exc
+            except Exception as exc:
+                if not self._is_backend_error(exc):
+                    raise
+                raise LLMUnavailableError(
+                    f"{self.name} backend failed: {type(exc).__name__}: {exc}"
+                ) from exc
 
     def usage(self) -> dict[str, float]:
         """Totals over every call so far: calls, cache hits, tokens and seconds."""
@@ -260,6 +362,34 @@ class LLM(ABC):
             "prefix_reused_tokens": sum(c.prefix_reused_tokens for c in self.calls),
             "seconds": sum(c.seconds for c in self.calls),
         }
+
+
+def raised_in(exc: BaseException, package: str) -> bool:
+    """True when `exc` was raised by code of `package` (its innermost frame is there)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module == package or module.startswith(package + ".")
+
+
+def validation_summary(exc: ValidationError, limit: int = 400) -> str:
+    """A validation error in one short line, for a re-ask."""
+    parts = [
+        f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
+        for err in exc.errors(include_url=False)
+    ]
+    return "; ".join(parts)[:limit]
+
+
+class _Invalid(Exception):
+    """One answer that did not validate (internal: drives tenacity's re-asks)."""
+
+    def __init__(self, raw: str, error: ValidationError) -> None:
+        super().__init__(validation_summary(error))
+        self.raw = raw
 
 
 def dump_messages(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:

@@ -27,6 +27,16 @@ from babelrec.llm.base import (
     dump_messages,
 )
 from babelrec.llm.cache import ResponseCache
+from babelrec.llm.toolcalls import (
+    ToolCall,
+    ToolChatMessage,
+    ToolChoice,
+    ToolCompletion,
+    ToolSpec,
+    choice_to_wire,
+    to_wire,
+    tools_to_wire,
+)
 
 SchemaMode = Literal["auto", "json_schema", "json_object"]
 
@@ -58,6 +68,11 @@ class OpenAICompatibleLLM(LLM):
         self.schema_mode: Literal["json_schema", "json_object"] = schema_mode
         self._switched = False
 
+    def _redact(self, text: str) -> str:
+        """`text` with the API key (which an endpoint's error body may echo) masked."""
+        key = self._api_key.get_secret_value() if self._api_key else ""
+        return text.replace(key, "**********") if len(key) >= 4 else text
+
     def __repr__(self) -> str:
         return f"OpenAICompatibleLLM(base_url={self.base_url!r}, model={self.model!r})"
 
@@ -75,6 +90,13 @@ class OpenAICompatibleLLM(LLM):
         return openai.OpenAI(
             base_url=self.base_url, api_key=key, timeout=self.timeout, max_retries=0
         )
+
+    def _is_backend_error(self, exc: Exception) -> bool:
+        import httpx
+        import openai
+
+        # openai.APIError covers APIConnectionError, APITimeoutError and APIStatusError.
+        return isinstance(exc, openai.APIError | httpx.HTTPError)
 
     def _response_format(self, schema: JSONSchema) -> dict[str, Any]:
         if self.schema_mode == "json_schema":
@@ -94,12 +116,13 @@ class OpenAICompatibleLLM(LLM):
                 f"cannot reach the LLM at {self.base_url or 'api.openai.com'} ({exc}); "
                 "start the server or pass --no-llm"
             ) from exc
-        except openai.AuthenticationError as exc:
+        except openai.AuthenticationError:
+            # Not chained: the server's error body may echo the key (tracebacks show causes).
             raise LLMUnavailableError(
                 "the LLM endpoint refused the API key: set BABELREC_LLM__API_KEY or OPENAI_API_KEY"
-            ) from exc
+            ) from None
         except openai.APIStatusError as exc:
-            raise _StatusError(exc.status_code, str(exc)) from exc
+            raise _StatusError(exc.status_code, self._redact(str(exc))) from None
 
     def _complete(
         self, messages: Sequence[ChatMessage], schema: JSONSchema, params: GenerationParams
@@ -126,6 +149,40 @@ class OpenAICompatibleLLM(LLM):
         usage = response.usage
         return Completion(
             text=choice.message.content or "",
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def _complete_with_tools(
+        self,
+        messages: Sequence[ToolChatMessage],
+        tools: Sequence[ToolSpec],
+        params: GenerationParams,
+        tool_choice: ToolChoice,
+    ) -> ToolCompletion:
+        kwargs: dict[str, Any] = {
+            "messages": to_wire(messages),
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "seed": params.seed,
+        }
+        if tools:
+            kwargs["tools"] = tools_to_wire(tools)
+            kwargs["tool_choice"] = choice_to_wire(tool_choice)
+        try:
+            response = self._create(**kwargs)
+        except _StatusError as exc:
+            raise LLMUnavailableError(f"the LLM endpoint failed a tool turn: {exc}") from exc
+        message = response.choices[0].message
+        usage = response.usage
+        return ToolCompletion(
+            text=(message.content or "").strip(),
+            tool_calls=[
+                ToolCall(
+                    id=call.id, name=call.function.name, arguments=call.function.arguments or "{}"
+                )
+                for call in message.tool_calls or []
+            ],
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
         )
@@ -159,9 +216,21 @@ class OpenAICompatibleLLM(LLM):
             raise LLMOutputError("the endpoint returned no log-probabilities", raw=str(response))
         position = next((p for p in content if _bare(p.token)), content[0])
         seen: dict[str, float] = {}
+        broken = 0
         for entry in position.top_logprobs:
-            token = _bare(entry.token)
-            seen[token] = max(seen.get(token, LOGPROB_FLOOR), float(entry.logprob))
+            if "\ufffd" in entry.token:  # part of a character's UTF-8 bytes: unattributable
+                broken += 1
+                continue
+            option = _attribute(_bare(entry.token), choices)
+            if option is not None:
+                seen[option] = max(seen.get(option, LOGPROB_FLOOR), float(entry.logprob))
+        if broken and not seen:
+            raise LLMOutputError(
+                f"the endpoint's top log-probability tokens are partial UTF-8 ({broken} of "
+                f"{len(position.top_logprobs)} are U+FFFD), so no option among {choices} can be "
+                "scored; use a server that returns whole characters, or the listwise reranker",
+                raw=str([entry.token for entry in position.top_logprobs]),
+            )
         usage = response.usage
         return TokenLogprobs(
             logprobs={opt: seen.get(opt.strip(), LOGPROB_FLOOR) for opt in options},
@@ -171,6 +240,17 @@ class OpenAICompatibleLLM(LLM):
 
 def _bare(token: str) -> str:
     return token.strip().strip("\"'[](){}:：")
+
+
+def _attribute(token: str, choices: Sequence[str]) -> str | None:
+    """The option a returned token stands for: the one it equals, else the only one it starts
+    (a multi-token option such as "아니오" shows up as its first piece); None when ambiguous."""
+    if not token:
+        return None
+    if token in choices:
+        return token
+    starts = [choice for choice in choices if choice.startswith(token)]
+    return starts[0] if len(starts) == 1 else None
 
 
 class _StatusError(Exception):

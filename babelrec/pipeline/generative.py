@@ -88,6 +88,7 @@ class GenerativeStage:
             llm, why_not = self.llm()
             if llm is None:
                 out.degraded_reason = f"LLM unavailable, first-stage order kept: {why_not}"
+                logger.warning("degraded result: %s", out.degraded_reason)
             else:
                 started = time.perf_counter()
                 result = self.reranker(llm).rerank(user, candidates, history=history)
@@ -95,11 +96,9 @@ class GenerativeStage:
                 out.candidates = result.candidates
                 out.reranker = f"{result.reranker}({llm.model_id})"
                 out.repairs = result.repairs
-                if result.degraded:
+                if result.degraded:  # the reranker logged why, at WARNING
                     out.degraded_reason = result.degraded_reason
                     llm = None  # do not wait on a failing LLM a second time
-        if out.degraded_reason is not None:
-            logger.warning("degraded result: %s", out.degraded_reason)
         if explain:
             started = time.perf_counter()
             top = [c.item for c in out.candidates[:k]]

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 
 from babelrec.errors import RankerError
+from babelrec.io.catalog import fill_languages
 from babelrec.models import (
     Candidate,
     Filters,
+    Item,
     Recommendation,
     RecommendationResult,
     StageScores,
@@ -29,7 +31,7 @@ from babelrec.rank.bilinear import BilinearRanker
 from babelrec.rank.users import build_user_vector
 from babelrec.retrieval.agnostic import agnostic_query, searched_languages, store_space
 from babelrec.retrieval.embedders import Embedder, build_embedder
-from babelrec.retrieval.ingest import IngestSummary, ingest_file
+from babelrec.retrieval.ingest import IngestSummary, ingest_file, ingest_items
 from babelrec.retrieval.store import StoredItem, VectorStore
 from babelrec.settings import Settings
 
@@ -78,6 +80,14 @@ class Recommender:
     ) -> IngestSummary:
         """Add or update the items of a JSONL/CSV catalog (see `babelrec.retrieval.ingest`)."""
         return ingest_file(Path(path), self.store, self.embedder, strict=strict, progress=progress)
+
+    def ingest_items(self, items: Sequence[Item]) -> IngestSummary:
+        """Add or update validated items (languages detected where missing), all or nothing."""
+        listed = list(items)
+        detected = fill_languages(listed)
+        summary = ingest_items(listed, self.store, self.embedder)
+        summary.languages_detected = detected
+        return summary
 
     # -- ranking ---------------------------------------------------------------------------
 
@@ -234,7 +244,10 @@ class Recommender:
                 f"{len(unknown)} history id(s) not in the catalog: {', '.join(unknown)}"
             )
         if not candidates:
-            warnings.append("no item in the catalog passes the filters")
+            if self.store.count() == 0:
+                warnings.append("the catalog is empty: ingest one first (babelrec ingest FILE)")
+            else:
+                warnings.append("no item in the catalog passes the filters")
         llm_on = self.settings.llm_on if use_llm is None else use_llm
         history = [s.item for s in self.store.get(user.history_ids).values()]
         stage = self.generative.run(

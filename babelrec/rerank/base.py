@@ -7,16 +7,17 @@ degraded fallback. Whatever the LLM does, the output is a permutation of the inp
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from babelrec.errors import LLMError, LLMUnavailableError
-from babelrec.llm.base import LLM
+from babelrec.errors import LLMError, LLMOutputError, LLMUnavailableError
+from babelrec.llm.base import LLM, LOGPROB_FLOOR
 from babelrec.models import Candidate, Item, RepairCounts, StageScores, UserProfile
 from babelrec.prompts.loader import PromptLoader
 from babelrec.rerank.fusion import (
@@ -27,6 +28,8 @@ from babelrec.rerank.fusion import (
     reciprocal_rank_fusion,
 )
 from babelrec.settings import RerankSettings
+
+logger = logging.getLogger(__name__)
 
 
 class RerankConfig(RerankSettings):
@@ -78,6 +81,7 @@ class Reranker(ABC):
         self.config = config or RerankConfig()
         self.prompts = prompts or PromptLoader()
         self._deadline: float | None = None
+        self._checked_options: dict[tuple[str, ...], str | None] = {}
 
     @abstractmethod
     def _rerank(
@@ -119,10 +123,11 @@ class Reranker(ABC):
         try:
             for ordering in self._orderings(head):
                 scores = self._rerank(user, ordering, history, repairs)
+                require_information(scores)
                 passes.append(([c.item.id for c in ordering], scores))
         except LLMError as exc:
             self._count_retries(repairs, calls_before)
-            return self._fallback(head + tail, str(exc), repairs, started)
+            return self._fallback(head + tail, str(exc), repairs, started, calls_before)
         self._count_retries(repairs, calls_before)
         first_stage_ids = [c.item.id for c in head]
         rankings = [ranking(scores, shown) for shown, scores in passes]
@@ -181,17 +186,36 @@ class Reranker(ABC):
         return out
 
     def _fallback(
-        self, candidates: list[Candidate], reason: str, repairs: RepairCounts, started: float
+        self,
+        candidates: list[Candidate],
+        reason: str,
+        repairs: RepairCounts,
+        started: float,
+        calls_before: int | None = None,
     ) -> RerankResult:
         calls = len(self.llm.calls) if self.llm else 0
+        calls = calls if calls_before is None else calls_before  # report the calls made
+        degraded_reason = f"LLM rerank skipped, first-stage order kept: {reason}"
+        logger.warning("degraded %s rerank: %s", self.name, degraded_reason)
         return RerankResult(
             candidates=candidates,
             reranker=self.name,
             repairs=repairs,
             degraded=True,
-            degraded_reason=f"LLM rerank skipped, first-stage order kept: {reason}",
+            degraded_reason=degraded_reason,
             **self._usage(calls, started),
         )
+
+    def require_distinct(self, options: Sequence[str]) -> None:
+        """Raise `LLMOutputError` when the LLM cannot tell `options` apart (its tokenizer gives
+        them the same tokens, or none): scoring them would give every candidate the same score.
+        Checked once per option set, on first use (the options depend on the user's locale)."""
+        assert self.llm is not None
+        key = tuple(options)
+        if key not in self._checked_options:
+            self._checked_options[key] = self.llm.scoring_problem(options)
+        if problem := self._checked_options[key]:
+            raise LLMOutputError(f"{self.name} cannot score with this model: {problem}")
 
     def check_time(self) -> None:
         """Raise `LLMUnavailableError` once the rerank has used up `config.timeout`."""
@@ -209,6 +233,22 @@ class Reranker(ABC):
             "prompt_tokens": sum(c.prompt_tokens for c in calls),
             "seconds": time.perf_counter() - started,
         }
+
+
+def require_information(scores: Mapping[str, float]) -> None:
+    """Raise `LLMOutputError` when one pass's scores cannot order anything: all equal (the
+    options were indistinguishable, or every one sat at the floor). One candidate needs none."""
+    values = list(scores.values())
+    if len(values) > 1 and max(values) - min(values) < 1e-9:
+        floor = (
+            " (all at the floor: the backend reported no option)"
+            if (max(values) <= LOGPROB_FLOOR)
+            else ""
+        )
+        raise LLMOutputError(
+            f"the LLM's scores carry no information: all {len(values)} candidates scored "
+            f"{values[0]:.4g}{floor}"
+        )
 
 
 def _first_stage_score(cand: Candidate) -> float:

@@ -1,12 +1,14 @@
 """`listwise`: RankGPT-style permutation generation over a sliding window (Sun et al., 2023).
 
 Each window is ranked by one constrained generation whose JSON schema makes the answer an array
-of the window's real candidate ids (an enum) of bounded length; the windows slide from the bottom
-of the list to the top, so a good item can climb from the last window to first place.
+of the window's candidates (an enum of short ASCII aliases, mapped back to the ids) of bounded
+length; the windows slide from the bottom of the list to the top, so a good item can climb from
+the last window to first place.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,15 +47,25 @@ def ranking_schema(ids: Sequence[str]) -> dict[str, Any]:
 
 
 def windows(n: int, window: int, step: int) -> list[tuple[int, int]]:
-    """(start, end) of each window, from the bottom of the list to the top."""
+    """(start, end) of each window, from the bottom of the list to the top.
+
+    Every window is a non-empty slice of at most `window` positions within [0, n), consecutive
+    windows overlap or touch (a step larger than the window is taken as the window, so no
+    candidate is skipped), and the last window starts at 0."""
+    if window < 1 or step < 1:
+        raise ValueError(f"window ({window}) and step ({step}) must be at least 1")
+    if n <= 0:
+        return []
     window = min(window, n)
+    step = min(step, window)
     spans = []
-    start, end = n - window, n
+    end = n
     while True:
-        spans.append((max(start, 0), end))
-        if start <= 0:
+        start = max(end - window, 0)
+        spans.append((start, end))
+        if start == 0:
             return spans
-        start, end = start - step, end - step
+        end -= step
 
 
 class ListwiseReranker(Reranker):
@@ -83,23 +95,41 @@ class ListwiseReranker(Reranker):
     ) -> list[Candidate]:
         assert self.llm is not None  # rerank() checks needs_llm
         ids = [c.item.id for c in window]
+        # The prompt and the answer use short ASCII aliases, not the ids: an id such as
+        # "스포츠-기사-000" costs a dozen tokens per mention and would cut every answer off.
+        aliases = [alias(i) for i in range(len(window))]
         template = self.prompts.load("rerank", user.language)
         messages = chat(
             template,
             **user_fields(user, history),
-            candidates="\n".join(item_block(c.item) for c in window),
+            candidates="\n".join(
+                item_block(c.item, shown_id=a) for a, c in zip(aliases, window, strict=True)
+            ),
             n=str(len(window)),
         )
-        # Room for every id with its quotes and commas; the grammar ends the answer itself.
-        budget = 16 + sum(len(item_id) + 4 for item_id in ids)
         answer = self.llm.complete_structured(
             messages,
             RankingAnswer,
-            schema=ranking_schema(ids),
-            params=GenerationParams(max_tokens=budget, seed=self.config.seed),
+            schema=ranking_schema(aliases),
+            params=GenerationParams(max_tokens=answer_budget(aliases), seed=self.config.seed),
         )
+        # Aliases map back to ids; a real id (from a backend that ignores the schema) is kept.
+        by_alias = dict(zip(aliases, ids, strict=True))
+        returned = [by_alias.get(name, name) for name in answer.ranking]
         order = repair_ranking(
-            answer.ranking, ids, repairs, history_ids=[h.id for h in history] + user.history_ids
+            returned, ids, repairs, history_ids=[h.id for h in history] + user.history_ids
         )
         by_id = {c.item.id: c for c in window}
         return [by_id[item_id] for item_id in order]
+
+
+def alias(index: int) -> str:
+    """The name the prompt gives the window's `index`-th candidate: c1, c2, ..."""
+    return f"c{index + 1}"
+
+
+def answer_budget(aliases: Sequence[str]) -> int:
+    """Output tokens for a listwise answer: the compact JSON answer's length in bytes (ASCII, so
+    no tokenizer needs more tokens than bytes), plus room for whitespace the grammar allows."""
+    compact = json.dumps({"ranking": list(aliases)})
+    return len(compact.encode("utf-8")) + 2 * len(aliases) + 16

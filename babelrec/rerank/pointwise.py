@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from babelrec.errors import LLMOutputError
+from babelrec.llm.base import LOGPROB_FLOOR
 from babelrec.llm.prompting import chat, item_block, user_fields
 from babelrec.models import Candidate, Item, RepairCounts, UserProfile
 from babelrec.rerank.base import Reranker
@@ -30,14 +32,23 @@ class PointwiseReranker(Reranker):
         template = self.prompts.load("pointwise", user.language)
         fields = user_fields(user, history)
         yes, no = template.answer_options["yes"], template.answer_options["no"]
+        self.require_distinct([yes, no])
         scores: dict[str, float] = {}
+        unscored = 0
         for cand in candidates:
             self.check_time()
             messages = chat(template, **fields, candidate=item_block(cand.item))
             logprobs = self.llm.next_token_logprobs(
                 messages, [yes, no], answer_prefix=template.answer_prefix
             )
+            if max(logprobs[yes], logprobs[no]) <= LOGPROB_FLOOR:
+                unscored += 1  # the backend reported neither answer for this candidate
             scores[cand.item.id] = _p_yes(logprobs[yes], logprobs[no])
+        if unscored == len(candidates) > 1:
+            raise LLMOutputError(
+                f"the LLM gave no probability to {yes.strip()!r} or {no.strip()!r} for any "
+                "candidate"
+            )
         return scores
 
 

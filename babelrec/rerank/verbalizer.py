@@ -51,6 +51,7 @@ class VerbalizerReranker(Reranker):
             self.check_time()
             group = candidates[start : start + len(LABELS)]
             labels = LABELS[: len(group)]
+            self.require_distinct(list(labels))
             messages = chat(
                 template,
                 **fields,

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
-from babelrec.errors import CatalogError
+from babelrec.errors import CatalogRowError
 from babelrec.io.catalog import read_catalog
 from babelrec.models import Item, Strict
 from babelrec.retrieval.embedders import Embedder
+from babelrec.retrieval.keywords import with_keywords
 from babelrec.retrieval.store import VectorStore
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,12 @@ def embed_in_batches(
 def ingest_items(
     items: Sequence[Item], store: VectorStore, embedder: Embedder, *, progress: bool = False
 ) -> IngestSummary:
-    """Upsert `items`, embedding only those that are new or changed."""
+    """Upsert `items` (each given keywords unless it has some), embedding only those that are
+    new or changed."""
     import time
 
     started = time.perf_counter()
+    items = with_keywords(items)
     summary = IngestSummary()
     stored = store.get([item.id for item in items])
     to_write: list[Item] = []
@@ -90,13 +93,15 @@ def ingest_file(
     progress: bool = False,
 ) -> IngestSummary:
     """Ingest a JSONL/CSV catalog. Bad rows are skipped and listed; with `strict` any bad row
-    raises `CatalogError` before the store is touched."""
+    raises `CatalogRowError` (FILE:LINE of the first) before the store is touched."""
     read = read_catalog(path)
     errors = [str(err) for err in read.errors]
     if strict and errors:
         shown = "; ".join(errors[:5]) + ("; ..." if len(errors) > 5 else "")
-        raise CatalogError(
-            f"{path}: {len(errors)} bad row(s), nothing was written (strict mode): {shown}"
+        raise CatalogRowError(
+            path,
+            read.errors[0].line,
+            f"{len(errors)} bad row(s), nothing was written (strict mode): {shown}",
         )
     for err in errors:
         logger.warning("%s: skipped %s", path, err)

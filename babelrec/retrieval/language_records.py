@@ -10,12 +10,17 @@ would grow with the number of languages on every read of the collection.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from babelrec.errors import EmbeddingMismatchError, StoreError
+from babelrec.models import Item
 from babelrec.retrieval.language_space import LanguageStats
+
+#: A stored record as the store snapshots it: (vector, metadata).
+RawRecord = tuple[Any, Any]
 
 META_ID = "meta"
 PREFIX = "lang:"
@@ -47,14 +52,16 @@ class LanguageRecords:
                 f"cannot open the language statistics of {collection!r}: {exc}"
             ) from exc
 
-    def load(self) -> LanguageStats | None:
-        """The stats, or None when this store never tracked them (run `babelrec migrate`)."""
+    def load(self, *, start: bool = False) -> LanguageStats | None:
+        """The stats, or None when this store never tracked them (run `babelrec migrate`);
+        with `start` (an empty store), empty stats to track from the first write."""
         got = self.collection.get(include=["metadatas"])
         records = dict(zip(got["ids"], got["metadatas"], strict=True))
         meta = records.pop(META_ID, None)
         if meta is None:
-            return None
-        if meta.get("embedder") != self.embedder_name or meta.get("dimension") != self.dimension:
+            return LanguageStats(self.dimension) if start else None
+        same_model = str(meta.get("embedder")).split("@")[0] == self.embedder_name.split("@")[0]
+        if not same_model or meta.get("dimension") != self.dimension:
             raise EmbeddingMismatchError(
                 f"language statistics were made for {meta.get('embedder')} "
                 f"({meta.get('dimension')}-d), not {self.embedder_name}; run `babelrec migrate`"
@@ -87,6 +94,36 @@ class LanguageRecords:
         self.collection.upsert(ids=ids, embeddings=[_PLACEHOLDER] * len(ids), metadatas=metadatas)
         if gone:
             self.collection.delete(ids=[PREFIX + k for k in gone])
+
+    def update(
+        self,
+        stats: LanguageStats | None,
+        removed: Iterable[RawRecord],
+        vectors: Any,
+        items: Sequence[Item],
+    ) -> None:
+        """Take `removed` records out of `stats`, add `items` with their `vectors`, and save
+        (nothing when the store does not track its languages yet)."""
+        if stats is None:
+            return
+        updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
+        old = [(vector, (meta or {}).get("language") or "") for vector, meta in removed]
+        if old:
+            updated.remove(np.asarray([v for v, _ in old]), [str(lang) for _, lang in old])
+        if items:
+            updated.add(np.asarray(vectors), [item.language for item in items])
+        self.save(updated, previous=stats)
+
+    def rebuild(self, parts: Iterable[Iterable[RawRecord]]) -> LanguageStats:
+        """Stats recomputed from every stored record (given in parts), replacing the old."""
+        stats = LanguageStats(self.dimension)
+        for part in parts:
+            rows = [(vector, (meta or {}).get("language") or "") for vector, meta in part]
+            if rows:
+                stats.add(np.asarray([v for v, _ in rows]), [str(lang) for _, lang in rows])
+        self.clear()
+        self.save(stats)
+        return stats
 
     def clear(self) -> None:
         ids = self.collection.get(include=[])["ids"]

@@ -1,10 +1,13 @@
 """`VectorStore`: babelrec's one door to ChromaDB, embedded or over HTTP.
 
 The collection records which embedder made its vectors (name and dimension); opening it with a
-different embedder raises `EmbeddingMismatchError` instead of mixing vector spaces. Writes are
-all-or-nothing: a failed upsert restores the records it touched. Chroma keeps the raw vectors;
-every write also keeps the per-language statistics of the language-agnostic space current
-(`babelrec.retrieval.language_records`), so nothing is re-read to update them.
+different embedder raises `EmbeddingMismatchError` instead of mixing vector spaces; a collection
+written under an embedder's older identity (the same name without its `@fingerprint`) is upgraded
+on open. Writes are all-or-nothing: a failed upsert restores the records it touched. A stored
+item that cannot be read back (written by an older babelrec, or by hand) is skipped with a
+warning naming it, never failing the request; re-ingesting its row repairs it. Chroma keeps the
+raw vectors; every write also updates the per-language statistics of the language-agnostic space
+(`babelrec.retrieval.language_records`), so nothing is re-read to keep them current.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
+from pydantic import ValidationError
 
-from babelrec.errors import EmbeddingMismatchError, StoreError
+from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Filters, Item
+from babelrec.retrieval.chroma import connect
 from babelrec.retrieval.language_records import LanguageRecords
 from babelrec.retrieval.language_space import LanguageStats
 
@@ -45,8 +49,7 @@ class Hit:
 
 
 def where_clause(filters: Filters | None, language: str | None = None) -> dict[str, Any] | None:
-    """Translate `Filters` (and one exact `language`, "" = unknown) into a Chroma `where`
-    document (None when nothing is filtered)."""
+    """`Filters` (and one `language`, "" = unknown) as a Chroma `where` document, or None."""
     conditions: list[dict[str, Any]] = []
     if language is not None:
         conditions.append({"language": {"$eq": language}})
@@ -66,6 +69,12 @@ def where_clause(filters: Filters | None, language: str | None = None) -> dict[s
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
+def legacy_identity(name: str) -> str:
+    """The identity an embedder had before it carried a fingerprint (`st:model@ab12` ->
+    `st:model`); names without one are their own legacy identity."""
+    return name.split("@", 1)[0]
+
+
 def _item_metadata(item: Item) -> dict[str, str | int | float | bool]:
     return {
         "language": item.language or "",
@@ -76,11 +85,24 @@ def _item_metadata(item: Item) -> dict[str, str | int | float | bool]:
     }
 
 
-def _remove_stored(stats: LanguageStats, stored: Collection[StoredItem]) -> None:
-    """Take stored records' vectors out of running language statistics."""
-    old = [(s.vector, s.item.language) for s in stored if s.vector is not None]
-    if old:
-        stats.remove(np.stack([v for v, _ in old]), [lang for _, lang in old])
+def decode_item(item_id: str, meta: Any, location: str) -> Item:
+    """The `Item` a record's metadata holds; `StoredItemError` (naming it) when it cannot be
+    read back."""
+    raw = (meta or {}).get("item_json")
+    if not isinstance(raw, str):
+        raise StoredItemError(item_id, location, "its record has no item_json")
+    try:
+        item = Item.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'item'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        raise StoredItemError(item_id, location, problems) from None
+    if item.id != item_id:
+        raise StoredItemError(item_id, location, f"its item_json holds item {item.id!r}")
+    return item
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -107,6 +129,7 @@ class VectorStore:
         self.artifact_dir = artifact_dir
         self.location = location
         self.collection_name = collection
+        self._warned: set[str] = set()
         try:
             self.collection = client.get_or_create_collection(
                 name=collection,
@@ -135,41 +158,9 @@ class VectorStore:
     ) -> VectorStore:
         """Open (creating if needed) a store: a Chroma server when `chroma_url` is set, else
         an embedded `PersistentClient` at `store_path`."""
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        if chroma_url:
-            parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-            if not parsed.hostname:
-                raise StoreError(
-                    f"cannot parse Chroma URL {chroma_url!r}; expected http://HOST:PORT"
-                )
-            port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-            try:
-                client = chromadb.HttpClient(
-                    host=parsed.hostname,
-                    port=port,
-                    ssl=parsed.scheme == "https",
-                    settings=chroma_settings,
-                )
-                client.heartbeat()
-            except Exception as exc:
-                raise StoreError(
-                    f"cannot reach the Chroma server at {chroma_url}: {exc}. Is `chroma run` up?"
-                ) from exc
-            safe = f"{parsed.hostname}_{port}_{collection}".replace(":", "_")
-            artifact_dir = data_dir / "artifacts" / safe
-            location = chroma_url
-        else:
-            path = store_path or data_dir / "chroma"
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            except Exception as exc:
-                raise StoreError(f"cannot open the Chroma store at {path}: {exc}") from exc
-            artifact_dir = path / "babelrec-artifacts" / collection
-            location = str(path)
+        client, artifact_dir, location = connect(
+            store_path=store_path, chroma_url=chroma_url, collection=collection, data_dir=data_dir
+        )
         return cls(
             client,
             collection=collection,
@@ -188,12 +179,47 @@ class VectorStore:
                 f"collection {self.collection_name!r} at {self.location} was not made by babelrec; "
                 "choose another collection name"
             )
+        if (
+            stored_dim == self.dimension
+            and stored_name != self.embedder_name
+            and stored_name == legacy_identity(self.embedder_name)
+        ):
+            self._upgrade_identity(meta)
+            return
         if stored_name != self.embedder_name or stored_dim != self.dimension:
             raise EmbeddingMismatchError(
                 f"collection {self.collection_name!r} at {self.location} holds vectors of "
                 f"{stored_name} ({stored_dim}-d), but this run embeds with {self.embedder_name} "
                 f"({self.dimension}-d). Use the same embedder, or another --store or collection."
             )
+
+    def _upgrade_identity(self, meta: dict[str, Any]) -> None:
+        """A collection written before identities carried a fingerprint takes this embedder's
+        full identity (`babelrec check` re-embeds a sample to confirm the vectors are its)."""
+        logger.warning(
+            "collection %r at %s: embedder identity upgraded from %s to %s; run `babelrec "
+            "check` to confirm its vectors were made by this model",
+            self.collection_name,
+            self.location,
+            meta.get("babelrec_embedder"),
+            self.embedder_name,
+        )
+        try:
+            self.collection.modify(metadata={**meta, "babelrec_embedder": self.embedder_name})
+        except Exception as exc:
+            raise StoreError(
+                f"cannot record the embedder identity at {self.location}: {exc}"
+            ) from exc
+
+    def item_or_none(self, item_id: str, meta: Any) -> Item | None:
+        """The record's item, or None (with one warning naming it) when it cannot be read."""
+        try:
+            return decode_item(item_id, meta, self.location)
+        except StoredItemError as exc:
+            if item_id not in self._warned:
+                self._warned.add(item_id)
+                logger.warning("skipping %s", exc)
+            return None
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -211,13 +237,14 @@ class VectorStore:
             got = self.collection.get(ids=unique[part], include=include)
             vectors = got.get("embeddings") if with_vectors else None
             for pos, (item_id, meta) in enumerate(zip(got["ids"], got["metadatas"], strict=True)):
+                item = self.item_or_none(item_id, meta)
+                if item is None:
+                    continue
                 vector = None
                 if vectors is not None:
                     vector = np.asarray(vectors[pos], dtype=np.float32)
                 found[item_id] = StoredItem(
-                    item=Item.model_validate_json(str(meta["item_json"])),
-                    content_hash=str(meta["content_hash"]),
-                    vector=vector,
+                    item=item, content_hash=str(meta.get("content_hash", "")), vector=vector
                 )
         return found
 
@@ -244,9 +271,7 @@ class VectorStore:
             query_embeddings=[vector.tolist()],
             n_results=want,
             where=where_clause(filters, language),
-            include=["metadatas", "distances", "embeddings"]
-            if with_vectors
-            else ["metadatas", "distances"],
+            include=["metadatas", "distances", *(["embeddings"] if with_vectors else [])],
         )
         found = result.get("embeddings") if with_vectors else None
         embeddings = found[0] if found is not None else None
@@ -254,11 +279,11 @@ class VectorStore:
         for pos, (item_id, meta, distance) in enumerate(
             zip(result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True)
         ):
-            if item_id in excluded:
+            item = None if item_id in excluded else self.item_or_none(item_id, meta)
+            if item is None:
                 continue
-            item = Item.model_validate_json(str(meta["item_json"]))
-            stored = None if embeddings is None else np.asarray(embeddings[pos], dtype=np.float32)
-            hits.append(Hit(item=item, similarity=1.0 - float(distance), vector=stored))
+            raw = None if embeddings is None else np.asarray(embeddings[pos], dtype=np.float32)
+            hits.append(Hit(item=item, similarity=1.0 - float(distance), vector=raw))
             if len(hits) == n:
                 break
         return hits
@@ -284,12 +309,8 @@ class VectorStore:
         ids = [item.id for item in items]
         if len(set(ids)) != len(ids):
             raise StoreError("duplicate item ids in one upsert")
-        before = self.get(
-            ids if existing is None else [i for i in ids if i in existing], with_vectors=True
-        )
-        stats = self.language_stats()
-        if stats is None and self.count() == 0:
-            stats = LanguageStats(self.dimension)  # a new store tracks languages from the start
+        before = self._snapshot(ids if existing is None else [i for i in ids if i in existing])
+        stats = self.language_records.load(start=self.count() == 0)
         try:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(
@@ -297,71 +318,64 @@ class VectorStore:
                     embeddings=vectors[part].tolist(),
                     metadatas=[_item_metadata(item) for item in items[part]],
                 )
-            if stats is not None:
-                updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
-                _remove_stored(updated, before.values())
-                updated.add(vectors, [item.language for item in items])
-                self.language_records.save(updated, previous=stats)
+            self.language_records.update(stats, before.values(), vectors, items)
         except Exception as exc:
             self._restore(ids, before)
             raise StoreError(f"upsert failed and was rolled back: {exc}") from exc
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove items (and their share of the language statistics)."""
-        stats = self.language_stats()
-        gone = self.get(ids, with_vectors=True) if stats is not None else {}
+        stats = self.language_records.load()
+        gone = self._snapshot(ids) if stats is not None else {}
         self._delete_records(ids)
-        if stats is not None and gone:
-            updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
-            _remove_stored(updated, gone.values())
-            self.language_records.save(updated, previous=stats)
+        self.language_records.update(stats, gone.values(), None, ())
 
     def _delete_records(self, ids: Sequence[str]) -> None:
         for part in _chunks(len(ids), self._batch_size()):
             self.collection.delete(ids=list(ids[part]))
 
-    # -- language statistics ---------------------------------------------------------------
-
     @property
     def language_records(self) -> LanguageRecords:
-        records = self.__dict__.get("_language_records")
-        if records is None:
-            records = LanguageRecords(
+        if "_languages" not in self.__dict__:
+            self.__dict__["_languages"] = LanguageRecords(
                 self.client, self.collection_name, self.embedder_name, self.dimension
             )
-            self.__dict__["_language_records"] = records
-        return records
+        return self.__dict__["_languages"]  # type: ignore[no-any-return]
 
     def language_stats(self) -> LanguageStats | None:
-        """Per-language count and sum of the stored vectors; None for a store made before
-        they were tracked (`babelrec migrate` computes them)."""
+        """Per-language count and sum of the vectors; None until `babelrec migrate` (old store)."""
         return self.language_records.load()
 
     def rebuild_language_stats(self) -> LanguageStats:
         """Recompute the statistics from every stored vector (the one full read: migration)."""
-        stats = LanguageStats(self.dimension)
         ids = list(self.collection.get(include=[])["ids"])
-        for part in _chunks(len(ids), self._batch_size()):
-            got = self.collection.get(ids=ids[part], include=["metadatas", "embeddings"])
-            if len(got["ids"]):
-                languages = [str(m.get("language") or "") for m in got["metadatas"]]
-                stats.add(np.asarray(got["embeddings"], dtype=np.float64), languages)
-        self.language_records.clear()
-        self.language_records.save(stats)
-        return stats
+        parts = (self._snapshot(ids[part]).values() for part in _chunks(len(ids), 1000))
+        return self.language_records.rebuild(parts)
 
-    def _restore(self, ids: Sequence[str], before: dict[str, StoredItem]) -> None:
-        """Put the records touched by a failed write back as they were."""
+    def _snapshot(self, ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+        """The raw records (vector, metadata) among `ids`, readable or not, for a rollback."""
+        raw: dict[str, tuple[Any, Any]] = {}
+        for part in _chunks(len(ids), self._batch_size()):
+            if not ids[part]:
+                continue
+            got = self.collection.get(ids=list(ids[part]), include=["metadatas", "embeddings"])
+            for item_id, vector, meta in zip(
+                got["ids"], got["embeddings"], got["metadatas"], strict=True
+            ):
+                raw[item_id] = (np.asarray(vector, dtype=np.float32).tolist(), meta)
+        return raw
+
+    def _restore(self, ids: Sequence[str], before: dict[str, tuple[Any, Any]]) -> None:
+        """Put the records touched by a failed write back exactly as they were."""
         new_ids = [i for i in ids if i not in before]
         try:
             if new_ids:
                 self._delete_records(new_ids)
             if before:
-                old = list(before.values())
                 self.collection.upsert(
-                    ids=[s.item.id for s in old],
-                    embeddings=[s.vector.tolist() for s in old if s.vector is not None],
-                    metadatas=[_item_metadata(s.item) for s in old],
+                    ids=list(before),
+                    embeddings=[vector for vector, _ in before.values()],
+                    metadatas=[meta for _, meta in before.values()],
                 )
         except Exception:  # the original error is the one the user needs to see
             logger.exception("rollback of a failed upsert also failed")

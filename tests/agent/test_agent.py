@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import openai
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
 import pytest
 
 from babelrec.agent.agent import ChatAgent
 from babelrec.agent.sessions import SessionStore
+from babelrec.agent.state import ConversationState
+from babelrec.errors import ConfigError
+from babelrec.llm import FakeLLM
+from babelrec.llm.toolcalls import ToolCompletion
 from babelrec.pipeline.recommender import Recommender
 from babelrec.settings import Settings
-from tests.agent.conftest import ScriptedClient, completion
+from tests.agent.conftest import OpenAIStub, completion
+from tests.conftest import free_port
 
 
 def test_a_restarted_process_continues_the_conversation(small_settings: Settings) -> None:
@@ -63,13 +71,13 @@ def test_references_need_a_list(small_settings: Settings) -> None:
     assert "no item 9" in ChatAgent(rec).respond("r", "more like the ninth one").text
 
 
-def _tool_agent(settings: Settings, client: ScriptedClient) -> ChatAgent:
+def _tool_agent(settings: Settings, llm: FakeLLM) -> ChatAgent:
     rec = Recommender.from_settings(settings)
-    return ChatAgent(rec, SessionStore.in_dir(settings.data_dir), mode="tools", client=client)
+    return ChatAgent(rec, SessionStore.in_dir(settings.data_dir), mode="tools", llm=llm)
 
 
 def test_tool_calls_of_a_capable_model_drive_the_turn(small_settings: Settings) -> None:
-    client = ScriptedClient(
+    llm = FakeLLM(
         [
             completion(
                 calls=[("update_preferences", {"item_languages": ["en"], "topic": "chips"})]
@@ -78,16 +86,17 @@ def test_tool_calls_of_a_capable_model_drive_the_turn(small_settings: Settings) 
             completion("Here are English picks about chips."),
         ]
     )
-    agent = _tool_agent(small_settings, client)
+    agent = _tool_agent(small_settings, llm)
     reply = agent.respond("t", "only English")
     assert reply.path == "tools"
     assert reply.text == "Here are English picks about chips."
     assert reply.recommendations and {r.item.language for r in reply.recommendations} == {"en"}
     assert agent.state("t").constraints.languages == ["en"]
-    names = {tool["function"]["name"] for tool in client.requests[0]["tools"]}
+    names = {tool.name for tool in llm.tool_requests[0][1]}
     assert names == {"search_catalog", "recommend", "explain_item", "update_preferences"}
     # the tool results went back to the model
-    assert any(m["role"] == "tool" for m in client.requests[1]["messages"])
+    assert any(m.role == "tool" for m in llm.tool_requests[1][0])
+    assert [c.kind for c in llm.calls] == ["tools", "tools", "tools"]
 
 
 @pytest.mark.parametrize(
@@ -96,16 +105,137 @@ def test_tool_calls_of_a_capable_model_drive_the_turn(small_settings: Settings) 
         [completion("Sure! Here you go.")],  # no tool call
         [completion(calls=[("delete_everything", {})])],  # unknown tool
         [completion(calls=[("update_preferences", {"item_languages": "en", "x": 1})])],  # bad args
+        [completion(calls=[("update_preferences", '{"item_languages": ["en"')])],  # bad JSON
+        [completion(calls=[("explain_item", {"position": 9})])],  # no such item
         [completion(calls=[("recommend", {})]), completion("好")],  # ignored "only English"
-        [openai.APIConnectionError(request=None)],  # type: ignore[arg-type]
+        [ConnectionRefusedError("refused")],  # the fake's stand-in for a dead endpoint
     ],
 )
 def test_a_failed_tool_turn_falls_back_to_the_rules(
-    small_settings: Settings, script: list[object]
+    small_settings: Settings, script: list[object], caplog: pytest.LogCaptureFixture
 ) -> None:
-    agent = _tool_agent(small_settings, ScriptedClient(script))
-    reply = agent.respond("f", "只要英文的")
+    agent = _tool_agent(small_settings, FakeLLM(script))  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, logger="babelrec.agent"):
+        reply = agent.respond("f", "只要英文的")
+    assert any(
+        r.levelno == logging.WARNING and "answering by rules" in r.getMessage()
+        for r in caplog.records
+    )
     assert reply.path == "rules"
     assert reply.language == "zh" and "只看英文内容" in reply.text
     assert {r.item.language for r in reply.recommendations} == {"en"}
     assert agent.state("f").constraints.languages == ["en"]
+
+
+def test_disliking_an_anchor_through_the_tools_stops_it_pulling_the_user_vector(
+    small_settings: Settings,
+) -> None:
+    # Regression: the tool path added the item to the dislikes but left it an anchor, so the
+    # history it gives the user vector still pulled toward the item the user rejected.
+    llm = FakeLLM(
+        [
+            completion(calls=[("update_preferences", {"disliked_positions": [1]})]),
+            completion(calls=[("recommend", {"k": 3})]),
+            completion("Fine, other picks."),
+        ]
+    )
+    agent = _tool_agent(small_settings, llm)
+    liked = ConversationState(
+        language="en",
+        topics=["chips"],
+        candidates=["en-chip", "zh-chip"],
+        liked_items=["en-chip"],
+        anchors=["en-chip"],
+    )
+    agent.sessions.save("d", liked)
+    reply = agent.respond("d", "I don't like the first one")
+    assert reply.path == "tools"
+    state = agent.state("d")
+    assert state.disliked_items == ["en-chip"]
+    assert "en-chip" not in state.anchors and "en-chip" not in state.liked_items
+    assert all(h.item_id != "en-chip" for h in agent.rules.profile(state).history)
+    assert "en-chip" not in [r.item.id for r in reply.recommendations]
+
+
+def _settings(base: Settings, **llm: object) -> Settings:
+    return Settings(
+        data_dir=base.data_dir,
+        embedder={"name": "hashing", "cache": False},
+        llm=llm,
+        rerank={"name": "identity"},  # the endpoint serves the chat turn only
+        chat={"agent": "auto"},
+    )
+
+
+def test_only_openai_api_key_is_enough_for_the_tool_chat(
+    small_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    openai_stub: Callable[[Sequence[ToolCompletion]], OpenAIStub],
+) -> None:
+    # Regression: the chat raised ConfigError when only OPENAI_API_KEY was set, while reranking
+    # accepted it. The tool path is built from the `llm` group: url, api_key, model, timeout.
+    server = openai_stub(
+        [
+            completion(calls=[("update_preferences", {"item_languages": ["en"]})]),
+            completion(calls=[("recommend", {"k": 3})]),
+            completion("English picks."),
+        ]
+    )
+    monkeypatch.delenv("BABELREC_LLM__API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-only-this")
+    settings = _settings(
+        small_settings, backend="openai", url=server.url, model="gpt-stub", timeout=7
+    )
+    agent = ChatAgent(Recommender.from_settings(settings))
+    reply = agent.respond("k", "only English")
+    assert agent.mode == "tools" and reply.path == "tools"
+    assert reply.text == "English picks." and agent.state("k").constraints.languages == ["en"]
+    assert len(server.requests) == 3
+    for headers, body in server.requests:
+        assert headers["authorization"] == "Bearer sk-only-this"
+        assert body["model"] == "gpt-stub" and body["tool_choice"] == "auto"
+    assert agent.tools.llm.timeout == 7  # type: ignore[attr-defined]
+
+
+def test_a_dead_endpoint_answers_by_rules_with_a_warning(
+    small_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    agent = ChatAgent(
+        Recommender.from_settings(_settings(small_settings, backend="openai", url=url, timeout=5))
+    )
+    with caplog.at_level(logging.WARNING):
+        reply = agent.respond("dead", "only English tech news")
+    assert agent.mode == "tools" and reply.path == "rules"
+    assert {r.item.language for r in reply.recommendations} == {"en"}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("cannot reach" in w and "answering by rules" in w for w in warnings)
+
+
+def test_a_backend_that_cannot_call_tools_leaves_the_turn_to_the_rules(
+    small_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(small_settings, backend="llama-cpp", model_path=tmp_path / "none.gguf")
+    agent = ChatAgent(Recommender.from_settings(settings), mode="tools")
+    with caplog.at_level(logging.WARNING, logger="babelrec.agent"):
+        reply = agent.respond("l", "recommend some tech news")
+    assert reply.path == "rules" and reply.recommendations
+    assert any("cannot call tools" in r.getMessage() for r in caplog.records)
+
+
+def test_the_tool_chat_without_an_llm_is_a_config_error(small_settings: Settings) -> None:
+    agent = ChatAgent(Recommender.from_settings(small_settings), mode="tools")
+    with pytest.raises(ConfigError, match="BABELREC_CHAT__AGENT=rules"):
+        agent.respond("n", "only English")
+
+
+def test_a_model_that_keeps_calling_tools_is_stopped_after_max_rounds(
+    small_settings: Settings,
+) -> None:
+    topic = completion(calls=[("update_preferences", {"topic": "chips"})])
+    llm = FakeLLM([topic, *[completion(calls=[("recommend", {"k": 2})]) for _ in range(4)]])
+    agent = _tool_agent(small_settings, llm)
+    reply = agent.respond("m", "something about chips")
+    assert len(llm.tool_requests) == agent.tools.max_rounds == 3
+    assert reply.path == "tools" and len(reply.recommendations) == 2
+    assert reply.text.startswith("Here are 2")  # worded from the tools' outcome

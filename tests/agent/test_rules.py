@@ -1,4 +1,5 @@
-"""Conversations on the real demo store (default embedder), by rules only, in zh, en and es."""
+"""Conversations on the real demo store (default embedder), by rules only, in zh (Simplified and
+Traditional script), en and es."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from babelrec.agent.agent import ChatAgent
 from babelrec.agent.state import ChatReply
+from babelrec.i18n.chinese import ChineseScript, convert, detect_script
 from babelrec.pipeline.recommender import Recommender
 
 pytestmark = pytest.mark.slow
@@ -30,33 +32,76 @@ def categories(reply: ChatReply) -> set[str | None]:
     return {r.item.category for r in reply.recommendations}
 
 
-def test_chinese_conversation(demo_recommender: Recommender) -> None:
-    talk = Talk(demo_recommender, "flow-zh")
-    first = talk("推荐一些关于科技的新闻")
-    assert HAN.search(first.text) and first.language == "zh"
+def in_script(reply: ChatReply, script: ChineseScript) -> bool:
+    """The reply, and every explanation in it, is Chinese in `script` (titles in other languages
+    may stand in it, so the check is the script's, not the share of Han)."""
+    texts = [reply.text] + [r.explanation.text for r in reply.recommendations if r.explanation]
+    return (
+        reply.language == "zh"
+        and detect_script(reply.text) == script
+        and all(HAN.search(t) and detect_script(t) in (script, None) for t in texts)
+    )
+
+
+@pytest.mark.parametrize("script", ["Hans", "Hant"])
+def test_chinese_conversation(demo_recommender: Recommender, script: ChineseScript) -> None:
+    session = f"flow-zh-{script}"
+    talk = Talk(demo_recommender, session)
+
+    def say(message: str) -> ChatReply:  # the user writes every turn in their script
+        return talk(convert(message, script))
+
+    first = say("推荐一些关于科技的新闻")
+    assert HAN.search(first.text) and in_script(first, script)
+    assert detect_script(first.text) == script
     assert len(first.recommendations) == 5 and categories(first) == {"technology"}
+    assert all(r.explanation for r in first.recommendations)
     second_id = first.recommendations[1].item.id
 
-    like = talk("第二个那样的多一些")
-    assert first.recommendations[1].item.title in like.text
-    assert second_id in talk.agent.state("flow-zh").liked_items
+    like = say("第二个那样的多一些")
+    assert convert(first.recommendations[1].item.title, script) in like.text
+    assert second_id in talk.agent.state(session).liked_items
     assert second_id not in {r.item.id for r in like.recommendations}
+    assert in_script(like, script)
 
-    no_sports = talk("不要体育")
-    assert "sports" not in categories(no_sports) and "不要体育" in no_sports.text
+    no_sports = say("不要体育")
+    assert "sports" not in categories(no_sports) and convert("不要体育", script) in no_sports.text
+    assert in_script(no_sports, script)
 
-    english = talk("只要英文的")
-    assert english.recommendations
+    english = say("只要英文的")  # the same characters in both scripts: the state remembers
+    assert english.recommendations and in_script(english, script)
     assert {r.item.language for r in english.recommendations} == {"en"}
+    assert talk.agent.state(session).script == script
 
-    talk("不限语言")
-    korea = talk("来点韩国的")
+    say("不限语言")
+    korea = say("来点韩国的")
     assert korea.recommendations and {r.item.region for r in korea.recommendations} == {"KR"}
+    assert in_script(korea, script)
 
-    switched = talk("请用英文回答")
+    explained = say("为什么推荐第一个")
+    assert explained.text.startswith(convert("第1条", script)) and in_script(explained, script)
+
+    switched = say("请用英文回答")
     assert switched.language == "en" and not HAN.search(switched.text)
-    vague = talk("推荐点东西")
+    vague = say("推荐点东西")
     assert vague.clarifying_question and vague.language == "en"
+
+
+def test_the_script_changes_only_when_asked(demo_recommender: Recommender) -> None:
+    talk = Talk(demo_recommender, "flow-zh-ask")
+    first = talk("推荐一些体育新闻")
+    assert in_script(first, "Hans") and categories(first) == {"sports"}
+    assert in_script(talk("不要體育"), "Hans")  # typed in the other script: still Simplified
+    switched = talk("/lang zh-TW")
+    assert switched.text == "好的，接下來我用中文回答。"
+    refined = talk("只要英文的")
+    assert in_script(refined, "Hant")
+    assert {r.item.language for r in refined.recommendations} == {"en"}
+    assert talk("/reset").text == "好的，我們重新開始。你想看什麼內容？"  # the script stays
+    asked = talk("请用简体中文回答")
+    assert asked.text == "好的，接下来我用中文回答。" and not asked.recommendations
+    assert talk.agent.state("flow-zh-ask").constraints.is_empty()  # not "only Chinese items"
+    assert in_script(talk("推薦一些科技新聞"), "Hans")
 
 
 def test_english_conversation(demo_recommender: Recommender) -> None:

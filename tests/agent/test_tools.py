@@ -1,6 +1,7 @@
 """The tool-calling path against a real OpenAI-compatible server (`python -m llama_cpp.server`
-with the packaged SmolLM2 on 127.0.0.1). So small a model does not call tools correctly: the
-agent must send the tool schemas, then answer by rules, correctly."""
+with the packaged SmolLM2 on 127.0.0.1), through the openai backend, `BabelrecChatModel` and
+LangChain's agent runtime. So small a model does not call tools correctly: the agent must send
+the tool schemas, then answer by rules, correctly."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import openai
 import pytest
 
 from babelrec.agent.agent import ChatAgent
+from babelrec.llm.hosted import OpenAICompatibleLLM
 from babelrec.pipeline.recommender import Recommender
 
-pytestmark = [pytest.mark.slow, pytest.mark.server]
+pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.server]
 
 TOOLS = {"search_catalog", "recommend", "explain_item", "update_preferences"}
 
@@ -29,14 +31,15 @@ def test_tiny_model_gets_the_tools_and_the_rules_answer(
         if request.url.path.endswith("/chat/completions"):
             sent.append(json.loads(request.read()))
 
-    client = openai.OpenAI(
+    llm = OpenAICompatibleLLM(llama_server, "smollm2", timeout=120)
+    llm.__dict__["client"] = openai.OpenAI(
         base_url=llama_server,
         api_key="not-needed",
         max_retries=0,
         timeout=120,
         http_client=httpx.Client(event_hooks={"request": [record]}, timeout=120),
     )
-    agent = ChatAgent(demo_recommender, mode="tools", client=client, model="smollm2")
+    agent = ChatAgent(demo_recommender, mode="tools", llm=llm)
 
     first = agent.respond("server-t1", "推荐一些足球新闻")
     second = agent.respond("server-t1", "只要英文的")

@@ -14,6 +14,7 @@ from babelrec.eval.dataset import (
     load_dataset,
     write_dataset,
 )
+from babelrec.io.catalog import read_catalog
 from babelrec.models import Item
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
@@ -149,3 +150,27 @@ def test_writer_removes_stale_optional_files(tmp_path: Path) -> None:
     assert not (path / "impressions.jsonl").exists()
     ds = load_dataset(path)
     assert list(ds.items) == ["a"] and ds.interactions == [] and ds.users == {}
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"id": "d"},
+        {"id": "d", "title": "  "},
+        {"id": "d", "title": "D", "colour": "red"},
+        {"id": "d", "title": "D", "language": 7},
+        ["d", "D"],
+    ],
+)
+def test_items_follow_the_catalog_rules_of_ingest(tmp_path: Path, row: object) -> None:
+    """One reader for catalog rows: the eval loader rejects what ingest rejects, with the
+    same message."""
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    [ingest_error] = read_catalog(catalog, detect_language=False).errors
+    path, _ = small(tmp_path / "ds")
+    with (path / "items.jsonl").open("a") as f:
+        f.write(json.dumps(row) + "\n")
+    [problem] = load_dataset(path, strict=False).problems
+    assert (problem.file, problem.line) == ("items.jsonl", 4)
+    assert problem.message == ingest_error.message

@@ -128,3 +128,29 @@ def test_protocols_on_converted_data(converted: Converted, tmp_path: Path) -> No
     assert all(len(c.candidates) == 100 for c in result.cases)
     full = leave_last_out_cases(ml, candidates="all")
     assert {c.user_id for c in full.cases} == {c.user_id for c in result.cases}
+
+
+def test_protocols_on_small_files_in_the_real_formats(
+    converted_small: Converted, tmp_path: Path
+) -> None:
+    mind = load_dataset(converted_small("mind-zh")[1])
+    result = impression_cases(mind)
+    assert len(result.cases) == 18 and result.skipped == {}
+    case = {c.case_id: c for c in result.cases}["205"]
+    assert (case.history, case.candidates, case.positives) == (["N1"], ["N3", "N4"], {"N3"})
+    assert {c.user_language for c in result.cases} == {"zh"}
+
+    ml = load_dataset(converted_small("ml100k")[1])
+    sampled = leave_last_out_cases(ml, n_negatives=5, seed=0, negatives_file=tmp_path / "n.json")
+    assert len(sampled.cases) == 6 and sampled.skipped == {}
+    first = {c.user_id: c for c in sampled.cases}["1"]
+    assert first.history == ["5", "6", "7", "8", "9"] and first.positives == {"10"}
+    assert all(len(c.candidates) == 6 for c in sampled.cases)
+    assert all(not set(c.candidates) & set(c.history) for c in sampled.cases)
+
+    kmrd = load_dataset(converted_small("kmrd")[1])
+    full = leave_last_out_cases(kmrd, candidates="all")
+    assert len(full.cases) == 8 and full.skipped == {}
+    two = {c.user_id: c for c in full.cases}["2"]  # 10009 was dropped with its film
+    assert two.history == ["10007", "10008", "10010"] and two.positives == {"10011"}
+    assert len(two.candidates) == 19 - 3

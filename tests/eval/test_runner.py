@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +13,9 @@ from typer.testing import CliRunner
 from babelrec.cli import app
 from babelrec.errors import ConfigError
 from babelrec.eval.experiment import EXPERIMENTS_DIR, Experiment, load_experiment
-from babelrec.eval.runner import run_experiment, split_cases
+from babelrec.eval.runner import dataset_dir, run_experiment, split_cases
+
+from .conftest import Converted
 
 SMALL = {
     "name": "mind-zh-small",
@@ -112,3 +116,111 @@ def test_cli_eval_reports_missing_data_in_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "evaluation data not found" in result.output
+
+
+@pytest.mark.parametrize("dataset", ["mind-zh", "kmrd"])
+def test_a_run_on_small_files_in_the_real_formats(
+    dataset: str, small_data_dir: Path, converted_small: Converted, tmp_path: Path
+) -> None:
+    protocol = (
+        {"kind": "impressions"}
+        if dataset == "mind-zh"
+        else {"kind": "leave-last-out", "negatives": 5, "min_history": 1}
+    )
+    experiment = Experiment.model_validate(
+        dict(SMALL, name=f"{dataset}-small-files", dataset=dataset, protocol=protocol)
+    )
+    out = tmp_path / "out"
+    run_experiment(
+        experiment, out_dir=out, data_dir=small_data_dir, cache_dir=tmp_path / "cache",
+        progress=False,
+    )  # fmt: skip
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [r["ranker"] for r in report["results"]] == [
+        "random", "popularity", "cosine", "bilinear-learned",
+    ]  # fmt: skip
+    assert report["dataset"]["content_hash"] == converted_small(dataset)[0].content_hash
+    cases = report["protocol"]["test_cases"]
+    assert 0 < cases < {"mind-zh": 18, "kmrd": 8}[dataset]
+    for row in report["results"]:
+        assert 0.0 <= row["metrics"]["auc"] <= 1.0
+    assert (out / "report.md").read_text(encoding="utf-8").startswith(f"# {dataset}-small-files")
+
+
+def write_ml100k_folder(root: Path, seed: int, users: int = 40, films: int = 30) -> Path:
+    """A small shared-data folder in the real ml100k atomic-file format (plus the KMRD files its
+    converter reads for film matching), with ratings drawn from `seed`."""
+    rng = random.Random(seed)
+    (root / "ml100k").mkdir(parents=True)
+    (root / "kmrd").mkdir()
+    genres = ["Action", "Comedy", "Drama", "Romance", "Thriller"]
+    items = ["item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq"]
+    items += [
+        f"{i}\tFilm number {i}\t{1980 + i}\t{rng.choice(genres)}" for i in range(1, films + 1)
+    ]
+    inter = ["user_id:token\titem_id:token\trating:float\ttimestamp:float"]
+    for user in range(1, users + 1):
+        for n, film in enumerate(rng.sample(range(1, films + 1), 8)):
+            inter.append(f"{user}\t{film}\t{rng.randint(1, 5)}\t{880000000 + 1000 * n + user}")
+    user_rows = ["user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token"]
+    user_rows += [f"{u}\t30\tF\tother\t00000" for u in range(1, users + 1)]
+    for name, lines in [
+        ("ml-100k.item", items),
+        ("ml-100k.inter", inter),
+        ("ml-100k.user", user_rows),
+    ]:
+        (root / "ml100k" / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "kmrd" / "movies.txt").write_text(
+        "movie\ttitle\ttitle_eng\tyear\tgrade\n10001\t영화\tFilm number 1 , 1981\t2013\t\n",
+        encoding="utf-8",
+    )
+    (root / "kmrd" / "countries.csv").write_text("movie,country\n10001,미국\n", encoding="utf-8")
+    (root / "kmrd" / "genres.csv").write_text("movie,genre\n10001,드라마\n", encoding="utf-8")
+    return root
+
+
+def test_two_data_folders_evaluated_one_after_the_other_give_two_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canary = "sk-canary-eval-0b7e41"
+    monkeypatch.setenv("OPENAI_API_KEY", canary)  # ...and no report ever holds the API key
+    # Regression (issue 12): the converted dataset was cached under its name and seed alone, so
+    # `eval ml100k.yaml --data OTHER` reported the numbers of the folder converted first.
+    experiment = Experiment.model_validate(
+        {
+            "name": "two-folders",
+            "dataset": "ml100k",
+            "protocol": {"kind": "leave-last-out", "min_history": 1, "negatives": 10},
+            "embedder": "hashing",
+            "rankers": [{"name": "popularity"}, {"name": "cosine"}],
+            "baseline": "cosine",
+            "test_fraction": 0.5,
+        }
+    )
+    cache = tmp_path / "cache"
+    first, second = (write_ml100k_folder(tmp_path / f"data{s}", seed=s) for s in (1, 2))
+    run = {"cache_dir": cache, "progress": False}
+    a = run_experiment(experiment, out_dir=tmp_path / "out", data_dir=first, **run)  # type: ignore[arg-type]
+    b = run_experiment(experiment, out_dir=tmp_path / "out", data_dir=second, **run)  # type: ignore[arg-type]
+    assert a["dataset"]["content_hash"] != b["dataset"]["content_hash"]
+    assert metrics(a) != metrics(b)
+    assert len(list((cache / "datasets").glob("ml100k-seed0-*"))) == 2
+    assert len(list((cache / "datasets" / "negatives").glob("*.json"))) == 2
+    # the first folder again: its own conversion and negatives are reused, with its own numbers
+    again = run_experiment(experiment, out_dir=tmp_path / "out", data_dir=first, **run)  # type: ignore[arg-type]
+    assert metrics(again) == metrics(a) != metrics(b)
+    for path in [*(tmp_path / "out").rglob("*"), *cache.rglob("*")]:
+        assert not path.is_file() or canary.encode() not in path.read_bytes()
+    assert len(list((cache / "datasets").glob("ml100k-seed0-*"))) == 2
+    # an edited file (same folder, same size, same name) is other data too
+    before = dataset_dir(experiment, first, cache)
+    inter = first / "ml100k" / "ml-100k.inter"
+    lines = inter.read_text(encoding="utf-8").splitlines()
+    user, film, rating, stamp = lines[1].split("\t")
+    lines[1] = "\t".join([user, film, "1" if rating != "1" else "2", stamp])
+    inter.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert dataset_dir(experiment, first, cache) != before
+
+
+def metrics(summary: dict[str, Any]) -> str:
+    return json.dumps([r["metrics"] for r in summary["results"]])

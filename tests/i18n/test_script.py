@@ -17,6 +17,18 @@ from babelrec.i18n.script import matches_language
         ("Te lo recomendamos porque coincide con tu interés por el fútbol.", "es", True),
         ("We recommend it because it matches your interest in football.", "es", False),
         ("", "en", False),
+        # Chinese: a tag that names a script accepts that script only; plain zh takes either
+        ("推薦理由：與你關注的「籃球」相符。", "zh-Hant", True),
+        ("推荐理由：与你关注的“篮球”相符。", "zh-Hant", False),
+        ("推薦理由：與你關注的「籃球」相符。", "zh-TW", True),
+        ("推荐理由：与你关注的“篮球”相符。", "zh-HK", False),
+        ("推荐理由：与你关注的“篮球”相符。", "zh-Hans", True),
+        ("推薦理由：與你關注的「籃球」相符。", "zh-CN", False),
+        ("推薦理由：與你關注的「籃球」相符。", "zh", True),
+        ("推荐理由：与你关注的“篮球”相符。", "zh", True),
+        ("中文足球", "zh-Hant", True),  # nothing tells the scripts apart: not wrong
+        ("サッカーの記事です。", "zh-Hant", False),
+        ("This story matches your interest.", "zh-Hant", False),
     ],
 )
 def test_script_check(text: str, language: str, ok: bool) -> None:

@@ -4,9 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from babelrec.errors import CatalogError
 from babelrec.io.catalog import read_catalog
+from babelrec.models import Item
 
 
 def write(path: Path, text: str) -> Path:
@@ -70,3 +73,99 @@ def test_non_utf8_is_a_catalog_error(tmp_path: Path) -> None:
     path.write_bytes('{"id": "a", "title": "caf\xe9"}\n'.encode("latin-1"))
     with pytest.raises(CatalogError, match="UTF-8"):
         read_catalog(path)
+
+
+def test_csv_keywords_are_split_like_tags(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,title,keywords\nx,Phone,5G|battery life\n", encoding="utf-8")
+    assert read_catalog(path).items[0].keywords == ["5G", "battery life"]
+
+
+# -- null means absent; NaN and Infinity are refused at the door -------------------------------
+
+OPTIONAL_FIELDS = ("text", "language", "region", "category", "tags", "metadata")
+WORD = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=12)
+NULL_EXAMPLES = 80
+
+
+def test_nan_and_infinity_are_refused_with_their_line(tmp_path: Path) -> None:
+    rows = [
+        '{"id": "a", "title": "ok", "metadata": {"popularity": 0.5}}',
+        '{"id": "b", "title": "nan", "metadata": {"popularity": NaN}}',
+        '{"id": "c", "title": "inf", "metadata": {"popularity": -Infinity}}',
+        '{"id": "d", "title": "overflow", "metadata": {"popularity": 1e400}}',
+        '{"id": "e", "title": "digits", "metadata": {"n": ' + "9" * 5000 + "}}",
+    ]
+    read = read_catalog(write(tmp_path / "c.jsonl", "\n".join(rows)), detect_language=False)
+    assert [item.id for item in read.items] == ["a"]
+    lines = {err.line: err.message for err in read.errors}
+    assert set(lines) == {2, 3, 4, 5}
+    assert "NaN" in lines[2] and "Infinity" in lines[3] and "inf" in lines[4]
+
+
+def test_null_text_tags_and_metadata_keep_the_item(tmp_path: Path) -> None:
+    """Issue 12: "text": null (MIND news without abstracts) made the row invalid."""
+    row = {"id": "a", "title": "T", "text": None, "tags": [None, "x"], "metadata": {"k": None}}
+    read = read_catalog(write(tmp_path / "c.jsonl", json.dumps(row)), detect_language=False)
+    assert not read.errors
+    assert read.items[0] == Item(id="a", title="T", tags=["x"])
+    read = read_catalog(write(tmp_path / "n.jsonl", json.dumps({**row, "tags": None})))
+    assert read.items[0].tags == [] and read.items[0].text == ""
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"id": "a", "title": "T", "language": "en"}\n')
+    assert [i.id for i in read_catalog(path).items] == ["a"]
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"\xef\xbb\xbfid,title,language\na,T,en\n")
+    assert [i.id for i in read_catalog(path).items] == ["a"]
+
+
+@settings(max_examples=NULL_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    base=st.fixed_dictionaries(
+        {
+            "id": WORD,
+            "title": WORD,
+            "text": WORD,
+            "language": st.sampled_from(["en", "zh", "ko", "ar"]),
+            "region": st.sampled_from(["US", "CN", "KR"]),
+            "category": WORD.map(str.lower),
+            "tags": st.lists(WORD, min_size=1, max_size=3),
+            "metadata": st.fixed_dictionaries({"extra": WORD}),
+        }
+    ),
+    nulls=st.sets(st.sampled_from(OPTIONAL_FIELDS)),
+    null_inside=st.booleans(),
+)
+def test_null_means_absent_in_jsonl_and_csv_alike(
+    tmp_path_factory: pytest.TempPathFactory,
+    base: dict[str, object],
+    nulls: set[str],
+    null_inside: bool,
+) -> None:
+    """Any optional field set to null (JSONL) or left empty (CSV) gives the item that omits it;
+    so does a null metadata value or tag."""
+    folder = tmp_path_factory.mktemp("nulls")
+    omitted = {k: v for k, v in base.items() if k not in nulls}
+    nulled = {**omitted, **dict.fromkeys(nulls)}
+    if null_inside and "tags" not in nulls:
+        nulled["tags"] = [None, *base["tags"]]  # type: ignore[misc]
+    if null_inside and "metadata" not in nulls:
+        nulled["metadata"] = {**base["metadata"], "gone": None}  # type: ignore[dict-item]
+    lines = [json.dumps(omitted, ensure_ascii=False), json.dumps(nulled, ensure_ascii=False)]
+    lines[1] = lines[1].replace(f'"id": {json.dumps(base["id"], ensure_ascii=False)}', '"id": "2"')
+    jsonl = read_catalog(write(folder / "c.jsonl", "\n".join(lines)), detect_language=False)
+    assert not jsonl.errors
+    expected = jsonl.items[0]
+    assert jsonl.items[1] == expected.model_copy(update={"id": "2"})
+
+    header = ["id", "title", "text", "language", "region", "category", "tags", "extra"]
+    cells = {**base, "tags": "|".join(base["tags"]), "extra": base["metadata"]["extra"]}  # type: ignore[index,arg-type]
+    for name in nulls:
+        cells["extra" if name == "metadata" else name] = ""
+    text = ",".join(header) + "\n" + ",".join(str(cells[h]) for h in header) + "\n"
+    csv_read = read_catalog(write(folder / "c.csv", text), detect_language=False)
+    assert not csv_read.errors
+    assert csv_read.items == [expected]

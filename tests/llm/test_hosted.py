@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from babelrec.errors import LLMUnavailableError
 from babelrec.llm import ChatMessage
 from babelrec.llm.hosted import OpenAICompatibleLLM
+from babelrec.llm.toolcalls import ToolCall, ToolChatMessage, ToolSpec
 
 MESSAGES = [ChatMessage(role="user", content="hi")]
 
@@ -85,3 +86,70 @@ def test_no_server_is_llm_unavailable() -> None:
     llm = OpenAICompatibleLLM(f"http://127.0.0.1:{port}/v1", "m", timeout=5)
     with pytest.raises(LLMUnavailableError, match="cannot reach"):
         llm.complete_structured(MESSAGES, Answer)
+
+
+class ToolRecorder:
+    """Stands in for `chat.completions`: answers with one tool call, or raises `error`."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.error = error
+        self.chat = SimpleNamespace(completions=self)
+
+    def create(self, **kwargs: Any) -> Any:
+        self.sent.append(kwargs)
+        if self.error is not None:
+            raise self.error
+        call = SimpleNamespace(
+            id="c1", function=SimpleNamespace(name="recommend", arguments='{"k": 2}')
+        )
+        message = SimpleNamespace(content=None, tool_calls=[call])
+        return SimpleNamespace(
+            choices=[SimpleNamespace(message=message)],
+            usage=SimpleNamespace(prompt_tokens=9, completion_tokens=4),
+        )
+
+
+TOOL = ToolSpec(name="recommend", description="Recommend.", parameters={"type": "object"})
+CONVERSATION = [
+    ToolChatMessage(role="system", content="be brief"),
+    ToolChatMessage(role="user", content="tech news"),
+    ToolChatMessage(
+        role="assistant", tool_calls=(ToolCall(id="c0", name="recommend", arguments="{}"),)
+    ),
+    ToolChatMessage(role="tool", content="[]", tool_call_id="c0"),
+]
+
+
+def test_tool_calls_go_out_and_come_back_in_the_openai_form() -> None:
+    rec = ToolRecorder()
+    llm = OpenAICompatibleLLM("http://127.0.0.1:1/v1", "m")
+    llm.__dict__["client"] = rec
+    turn = llm.complete_with_tools(CONVERSATION, [TOOL], tool_choice="recommend")
+    assert turn.tool_calls == [ToolCall(id="c1", name="recommend", arguments='{"k": 2}')]
+    assert turn.text == "" and turn.prompt_tokens == 9 and llm.calls[-1].kind == "tools"
+    sent = rec.sent[0]
+    assert sent["model"] == "m" and sent["tools"][0]["function"]["name"] == "recommend"
+    assert sent["tool_choice"] == {"type": "function", "function": {"name": "recommend"}}
+    assert sent["messages"][1] == {"role": "user", "content": "tech news"}
+    assert sent["messages"][2]["tool_calls"][0]["function"] == {
+        "name": "recommend",
+        "arguments": "{}",
+    }
+    assert sent["messages"][3] == {"role": "tool", "content": "[]", "tool_call_id": "c0"}
+
+
+def test_http_errors_are_unavailable_and_bugs_propagate() -> None:
+    response = httpx.Response(503, request=httpx.Request("POST", "http://x"))
+    failures: list[tuple[Exception, type[Exception]]] = [
+        (openai.APIStatusError("busy", response=response, body=None), LLMUnavailableError),
+        (httpx.ReadError("reset"), LLMUnavailableError),
+        (TypeError("unexpected keyword"), TypeError),
+    ]
+    for error, expected in failures:
+        llm = OpenAICompatibleLLM("http://127.0.0.1:1/v1", "m")
+        llm.__dict__["client"] = ToolRecorder(error)
+        with pytest.raises(expected):
+            llm.complete_with_tools(CONVERSATION, [TOOL])
+        with pytest.raises(expected):
+            llm.complete_structured(MESSAGES, Answer)

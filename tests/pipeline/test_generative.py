@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,25 @@ def test_cli_no_llm_and_bad_backend_name(store_dir: Path) -> None:
     assert run.exit_code == 0 and json.loads(run.stdout)["ranker"] == "bilinear(identity)"
     run = CliRunner().invoke(app, [*args[:-4], "--llm", "gpt-9", *args[-4:]])
     assert run.exit_code == 1
+
+
+def test_a_bug_inside_a_backend_hook_propagates_out_of_recommend(store_dir: Path) -> None:
+    # Regression: any exception in an LLM call, a TypeError from a bug included, became
+    # "LLM unavailable" and a silent degraded result.
+    rec = recommender(store_dir, llm={"backend": "fake"}, rerank={"name": "listwise"})
+    rec.generative = GenerativeStage(rec.settings, FakeLLM([TypeError("bad argument")]))
+    with pytest.raises(TypeError, match="bad argument"):
+        rec.recommend(ZH, k=3)
+
+
+def test_a_dead_endpoint_degrades_with_the_reason_logged_at_warning(
+    store_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    rec = recommender(store_dir, llm={"backend": "openai", "url": url, "timeout": 5})
+    with caplog.at_level(logging.WARNING, logger="babelrec"):
+        result = rec.recommend(ZH, k=3)
+    assert result.degraded and result.degraded_reason
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(result.degraded_reason in r.getMessage() for r in warnings)
+    assert any("cannot reach" in r.getMessage() for r in warnings)

@@ -48,7 +48,8 @@ def test_verbalizer_handles_more_candidates_than_labels() -> None:
 
 def test_first_position_bias_is_measured_and_shuffles_dilute_it() -> None:
     biased = FakeLLM(logprob_fn=prefer("", bias=True))
-    config = RerankConfig(alpha=1.0, shuffles=5, seed=1)
+    # uncalibrated: calibration would remove a pure label bias entirely (and degrade, see below)
+    config = RerankConfig(alpha=1.0, shuffles=5, seed=1, calibrate=False)
     result = VerbalizerReranker(biased, config).rerank(USER, make_candidates(6))
     assert result.passes == 6 and result.first_position_wins == 1.0
     # Fused over shuffled orderings, a label-A bias no longer crowns the first-stage top item

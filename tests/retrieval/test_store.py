@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from babelrec.errors import EmbeddingMismatchError, StoreError
 from babelrec.models import Filters, Item
@@ -88,6 +92,33 @@ class StoreContract:
         with pytest.raises(EmbeddingMismatchError):
             store.query(np.ones(DIM + 1, dtype=np.float32), 3)
         assert store.count() == 0
+
+    def test_unreadable_item_is_skipped_with_a_warning_and_reupsert_repairs_it(
+        self, store: VectorStore, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Issue 12: an item an older babelrec stored badly failed every request that met it."""
+        vecs = vectors(4)
+        store.upsert(items(), vecs)
+        meta = store.collection.get(ids=["c"], include=["metadatas"])["metadatas"][0]
+        store.collection.update(ids=["c"], metadatas=[{**meta, "item_json": '{"id": "c", "ti'}])
+        with caplog.at_level(logging.WARNING, logger="babelrec.retrieval.store"):
+            hits = store.query(vecs[2], 4)
+            assert {h.item.id for h in hits} == {"a", "b", "d"}
+            assert set(store.get(["a", "c"])) == {"a"}
+        assert "'c'" in caplog.text and "cannot be read" in caplog.text
+        store.upsert(items()[2:3], vecs[2:3])
+        assert store.get(["c"])["c"].item == items()[2]
+        assert store.query(vecs[2], 1)[0].item.id == "c"
+
+    def test_null_metadata_written_by_an_older_babelrec_reads_as_absent(
+        self, store: VectorStore
+    ) -> None:
+        """pydantic writes NaN as null: babelrec 0.1 stored {"popularity": null} for NaN."""
+        store.upsert(items()[:1], vectors(1))
+        meta = store.collection.get(ids=["a"], include=["metadatas"])["metadatas"][0]
+        old = items()[0].model_dump(mode="json") | {"metadata": {"popularity": None, "k": 1}}
+        store.collection.update(ids=["a"], metadatas=[{**meta, "item_json": json.dumps(old)}])
+        assert store.get(["a"])["a"].item.metadata == {"k": 1}
 
     def test_items_round_trip_with_metadata(self, store: VectorStore) -> None:
         item = Item(id="x", title="标题", text="正文", language="zh", tags=["a"], metadata={"k": 1})
@@ -231,3 +262,57 @@ def test_hashing_embedder_and_store_agree_on_dimension(tmp_path: Path) -> None:
     store = VectorStore.open(embedder_name=emb.name, dimension=emb.dimension, store_path=tmp_path)
     store.upsert(items(), emb.embed_documents([i.title for i in items()]))
     assert store.count() == 4
+
+
+CORRUPTIONS = [
+    "{broken",
+    "",
+    "null",
+    '{"id": "zz", "title": "another id"}',
+    '{"title": "no id"}',
+    '{"id": "ID", "title": "t", "colour": "red"}',
+    '{"id": "ID", "title": "t", "metadata": {"p": [1, 2]}}',
+    '{"id": "ID", "title": "t", "metadata": {"p": NaN}}',
+    None,  # the record lost its item_json
+]
+STORE_EXAMPLES = 25
+
+
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> VectorStore:
+    return open_store(tmp_path_factory.mktemp("corrupt"))
+
+
+@settings(max_examples=STORE_EXAMPLES, deadline=None)
+@given(
+    broken=st.dictionaries(
+        st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(CORRUPTIONS), max_size=4
+    )
+)
+def test_any_unreadable_records_never_fail_reads_and_check_names_them(
+    shared_store: VectorStore, broken: dict[str, str | None]
+) -> None:
+    """Whatever records are corrupted, reads return exactly the readable items, `check` names
+    exactly the corrupted ones, and upserting the items again repairs the store."""
+    from babelrec.retrieval.check import check_store
+
+    store, vecs = shared_store, vectors(4)
+    store.upsert(items(), vecs)  # repairs what the previous example broke
+    for item_id, raw in broken.items():
+        meta = store.collection.get(ids=[item_id], include=["metadatas"])["metadatas"][0]
+        meta = {k: v for k, v in meta.items() if k != "item_json"}
+        if raw is not None:
+            meta["item_json"] = raw.replace("ID", item_id)
+        store.collection.delete(ids=[item_id])
+        store.collection.add(
+            ids=[item_id], embeddings=[vecs["abcd".index(item_id)]], metadatas=[meta]
+        )
+    readable = {"a", "b", "c", "d"} - set(broken)
+    assert set(store.get(["a", "b", "c", "d"])) == readable
+    for vec in vecs:
+        assert {h.item.id for h in store.query(vec, 4)} == readable
+    report = check_store(store_path=Path(store.location))
+    assert {p.item_id for p in report.problems if p.kind == "unreadable_item"} == set(broken)
+    assert report.items == report.count == 4 and report.readable == len(readable)
+    store.upsert(items(), vecs)
+    assert check_store(store_path=Path(store.location)).ok

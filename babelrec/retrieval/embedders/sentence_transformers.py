@@ -2,6 +2,10 @@
 
 Never downloads: `HF_HUB_OFFLINE` is set before loading, so a model that is not on disk fails
 with a clear `EmbedderError` instead of a network time-out.
+
+The embedder's identity (`name`, stored with a collection and part of every embedding-cache key)
+is `st:<folder name>@<fingerprint>`, the fingerprint hashing the model folder's files (see
+`fingerprint.py`), so two models in folders of the same name never share vectors.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 
 from babelrec.errors import EmbedderError
 from babelrec.retrieval.embedders.base import Embedder, Kind
+from babelrec.retrieval.embedders.fingerprint import SHORT, fingerprint
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -26,9 +31,12 @@ class SentenceTransformerEmbedder(Embedder):
         query_prefix: str = "",
         document_prefix: str = "",
         device: str = "cpu",
+        fingerprint_cache: Path | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.fingerprint_cache = fingerprint_cache
+        self._name: str | None = None
         self.model_name = model
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
@@ -38,7 +46,27 @@ class SentenceTransformerEmbedder(Embedder):
 
     @property
     def name(self) -> str:
-        return f"st:{Path(self.model_name).name}"
+        if self._name is None:
+            base = f"st:{Path(self.model_name).name}"
+            folder = self._model_folder()
+            if folder is None:
+                self._name = base
+            else:
+                self._name = f"{base}@{fingerprint(folder, cache=self.fingerprint_cache)[:SHORT]}"
+        return self._name
+
+    def _model_folder(self) -> Path | None:
+        """The folder the model loads from: a local path, or a hub id's snapshot in the local
+        Hugging Face cache (None when neither exists: loading will fail with its own error)."""
+        path = Path(self.model_name).expanduser()
+        if path.is_dir():
+            return path
+        try:
+            from huggingface_hub import snapshot_download
+
+            return Path(snapshot_download(self.model_name, local_files_only=True))
+        except Exception:  # not cached, or not a hub id: nothing to fingerprint
+            return None
 
     def _load(self) -> Any:
         if self._model is None:
