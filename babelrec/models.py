@@ -15,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 MetadataValue = str | int | float | bool
 
 #: The optional fields of an `Item` and what `null` (absent) means for each.
-_ABSENT: dict[str, Any] = {"text": "", "tags": list, "keywords": list, "metadata": dict}
+_ABSENT: dict[str, Any] = {
+    "text": "",
+    "tags": list,
+    "keywords": list,
+    "metadata": dict,
+    "translations": dict,
+}
 
 
 class Strict(BaseModel):
@@ -81,6 +87,25 @@ _STRING_FIELDS = (
 )
 
 
+class Translation(Strict):
+    """The item's title and text in another language (e.g. a human or machine translation)."""
+
+    title: str = Field(min_length=1)
+    text: str = ""
+
+    @field_validator("title")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    def embedding_text(self) -> str:
+        """The same shape of text as `Item.embedding_text`, in this language."""
+        return f"{self.title}. {self.text}".strip() if self.text else self.title
+
+
 class Item(Strict):
     """A catalog item (news story, film, product) with text in any language."""
 
@@ -96,6 +121,11 @@ class Item(Strict):
         description="Key phrases of the item's text, computed at ingest when not given.",
     )
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    translations: dict[str, Translation] = Field(
+        default_factory=dict,
+        description="The same item in other languages, keyed by ISO 639-1 code "
+        '(e.g. {"en": {"title": ..., "text": ...}}); never the item\'s own language.',
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -152,13 +182,52 @@ class Item(Strict):
         lowered = _lower_code(value)
         return lowered.upper() if lowered else None
 
+    @field_validator("translations", mode="before")
+    @classmethod
+    def _lower_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            keys = [_lower_code(str(k)) for k in value]
+            if any(k is None for k in keys):
+                raise ValueError("translation languages must be non-blank ISO 639-1 codes")
+            return dict(zip(keys, value.values(), strict=True))
+        return value
+
+    @model_validator(mode="after")
+    def _translation_not_own_language(self) -> Item:
+        if self.language is not None and self.language in self.translations:
+            raise ValueError(
+                f"translations must be in other languages than the item's own ({self.language!r})"
+            )
+        return self
+
     def embedding_text(self) -> str:
         """The text that represents the item to an embedder: title, then the body if any."""
         return f"{self.title}. {self.text}".strip() if self.text else self.title
 
+    def in_language(self, language: str) -> Item:
+        """The same item shown with its `language` translation (its own text becomes one)."""
+        code = _lower_code(language)
+        if code is None or code not in self.translations:
+            raise KeyError(f"item {self.id!r} has no {language!r} translation")
+        other = self.translations[code]
+        translations = {k: v for k, v in self.translations.items() if k != code}
+        if self.language is not None:
+            translations[self.language] = Translation(title=self.title, text=self.text)
+        return self.model_copy(
+            update={
+                "title": other.title,
+                "text": other.text,
+                "language": code,
+                "translations": translations,
+            }
+        )
+
     def content_hash(self) -> str:
-        """A hash of everything stored for the item; unchanged items are not re-embedded."""
-        payload = self.model_dump_json(exclude={"id"})
+        """A hash of everything stored for the item; unchanged items are not re-embedded.
+
+        Items without translations hash as they did before the field existed."""
+        exclude = {"id"} if self.translations else {"id", "translations"}
+        payload = self.model_dump_json(exclude=exclude)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 

@@ -27,6 +27,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from babelrec.language_settings import LanguageSpaceKnobs
 from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
 
 DEFAULT_CACHE_DIR = Path("~/.cache/babelrec").expanduser()
@@ -86,7 +87,7 @@ class EmbedderSettings(_Group):
         return EMBEDDERS.check(value)
 
 
-class RetrievalSettings(_Group):
+class RetrievalSettings(_Group, LanguageSpaceKnobs):
     """How a user becomes a query and how many candidates come back."""
 
     candidates: int = Field(default=100, ge=1, description="How many items retrieval returns.")

@@ -4,7 +4,18 @@ shared options and the one error handler live in `babelrec.cli.common`. Errors a
 
 from __future__ import annotations
 
-from babelrec.cli import chat, check, crawl, demo, eval, ingest, recommend, serve, train  # noqa: F401
+from babelrec.cli import (  # noqa: F401  (registers)
+    chat,
+    check,
+    crawl,
+    demo,
+    eval,
+    ingest,
+    migrate,
+    recommend,
+    serve,
+    train,
+)
 from babelrec.cli.app import app
 
 

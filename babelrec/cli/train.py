@@ -33,8 +33,7 @@ def train(
     config = BPRConfig(mode=mode, epochs=epochs, seed=seed)
     rec = opts.recommender()
     rows = read_interactions(interactions)
-    stored = rec.get_items(sorted({r.item_id for r in rows}), with_vectors=True)
-    vectors = {i: s.vector for i, s in stored.items() if s.vector is not None}
+    vectors = rec.item_vectors(sorted({r.item_id for r in rows}))
     examples = examples_from_interactions(rows, vectors)
     ranker = BilinearRanker.fit(examples, vectors, config)
     path = rec.save_ranker(ranker)

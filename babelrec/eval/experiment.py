@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from babelrec.errors import ConfigError
+from babelrec.retrieval.language_space import Method
 
 EXPERIMENTS_DIR = Path(__file__).parent / "experiments"
 
@@ -42,6 +43,11 @@ class RankerConfig(BaseModel):
     name: str
     label: str | None = Field(default=None, description="Name in reports; default: `name`.")
     options: dict[str, Any] = Field(default_factory=dict)
+    space: Method | None = Field(
+        default=None,
+        description="Language-agnostic space of the vectors this ranker sees "
+        "(babelrec.retrieval.language_space); default: the experiment's `language_space`.",
+    )
 
     @property
     def display(self) -> str:
@@ -77,6 +83,24 @@ class Experiment(BaseModel):
         default=0.5, gt=0, le=1, description="Share of users evaluated; the rest train rankers."
     )
     seed: int = 0
+    language_space: Method = Field(
+        default="none", description="Default vector space of the rankers; 'none' = raw vectors."
+    )
+    pairs: list[tuple[str, str]] = Field(
+        default_factory=list, description="Extra paired comparisons (A, B) of ranker labels."
+    )
+    max_train_cases: int | None = Field(
+        default=None,
+        ge=0,
+        description="Cap on training cases (0 when no ranker trains: their items need no "
+        "embedding, which is what a slow embedder's run costs).",
+    )
+    penalty_cases: int = Field(
+        default=20,
+        ge=0,
+        description="Cases sampled for language_penalty of rankers that are not pointwise "
+        "(each swapped candidate costs a full re-score, e.g. an LLM call).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Experiment:
@@ -85,6 +109,9 @@ class Experiment(BaseModel):
             raise ValueError("ranker labels must be unique (set `label` to tell two apart)")
         if self.baseline not in labels:
             raise ValueError(f"baseline {self.baseline!r} is not one of the rankers: {labels}")
+        unknown = sorted({x for pair in self.pairs for x in pair} - set(labels))
+        if unknown:
+            raise ValueError(f"pairs name unknown rankers {unknown}; rankers: {labels}")
         return self
 
 

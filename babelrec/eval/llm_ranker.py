@@ -23,6 +23,8 @@ from babelrec.models import Candidate, StageScores, UserProfile
 
 
 class LLMEvalRanker(EvalRanker):
+    pointwise = False  # a list reranker: one candidate's text moves the others
+
     def __init__(
         self,
         mode: str = "verbalizer",

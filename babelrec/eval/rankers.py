@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -45,7 +45,12 @@ class EvalContext:
 
 
 class EvalRanker(ABC):
-    """Scores the candidates of a case; higher is better."""
+    """Scores the candidates of a case; higher is better.
+
+    `pointwise` rankers score each candidate from it alone (and the case), so changing one
+    candidate changes no other candidate's score."""
+
+    pointwise: ClassVar[bool] = True
 
     def prepare(self, context: EvalContext) -> None:  # noqa: B027 - optional hook
         """Train or precompute before scoring; the default needs nothing."""

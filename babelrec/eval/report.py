@@ -19,6 +19,7 @@ BEYOND_METRICS = (
     "popularity@10",
     "cross_lingual@10",
     "calibration_js@10",
+    "language_penalty",
 )
 
 
@@ -78,6 +79,40 @@ def _comparison_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _penalty_table(summary: dict[str, Any]) -> str:
+    rows = [(label, d) for label, d in summary["details"].items() if d.get("language_penalty")]
+    if not rows:
+        return "No item has a translation: nothing to switch."
+    lines = [
+        "Drop in a candidate's rank percentile when only its text switches to the other "
+        "language (the version in the user's language minus the other; 0 = language-blind), "
+        "95% bootstrap interval over users.",
+        "",
+        "| ranker | space | language_penalty | 95% interval | share dropped | pairs | cases |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, d in rows:
+        p = d["language_penalty"]
+        lines.append(
+            f"| {label} | {d.get('space', 'none')} | {p['mean']:+.4f} | "
+            f"[{_fmt(p['ci_low'])}, {_fmt(p['ci_high'])}] | {_fmt(p['share_dropped'])} | "
+            f"{p['n_pairs']} | {p['n_cases']} |"
+        )
+    return "\n".join(lines)
+
+
+def _pairs_table(summary: dict[str, Any]) -> str:
+    pairs = summary["comparisons"].get("pairs") or {}
+    lines = ["| comparison | metric | difference | 95% interval | p |", "|---|---|---|---|---|"]
+    for name, by_metric in pairs.items():
+        for metric, c in by_metric.items():
+            lines.append(
+                f"| {name} | {metric} | {c['mean_difference']:+.4f} | "
+                f"[{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}] | {_fmt(c['p_value'])} |"
+            )
+    return "\n".join(lines) if pairs else "No extra pairs."
+
+
 def _breakdown_tables(summary: dict[str, Any], key: str, metric: str) -> str:
     details = summary["details"]
     groups = sorted({g for d in details.values() for g in d[key]})
@@ -100,7 +135,8 @@ def markdown(summary: dict[str, Any]) -> str:
         f"({proto['train_cases']} training cases; limit {proto['limit']}); embedder "
         f"`{exp['embedder']}`; seed {exp['seed']}; dataset hash "
         f"`{summary['dataset']['content_hash'][:16]}`.",
-        f"Left out by the protocol: {proto['skipped'] or 'nothing'}.",
+        f"Left out by the protocol: {proto['skipped'] or 'nothing'}. Share of candidates not in "
+        f"the user's language: {_fmt(proto.get('foreign_candidate_share'))}.",
         "",
         "## Ranking quality (best in bold)",
         "",
@@ -113,6 +149,14 @@ def markdown(summary: dict[str, Any]) -> str:
         "## Paired comparison",
         "",
         _comparison_table(summary),
+        "",
+        "## Further paired comparisons",
+        "",
+        _pairs_table(summary),
+        "",
+        "## Language penalty",
+        "",
+        _penalty_table(summary),
         "",
         "## nDCG@10 by user language",
         "",

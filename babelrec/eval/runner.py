@@ -25,9 +25,16 @@ from babelrec.errors import DatasetError
 from babelrec.eval.converters import convert
 from babelrec.eval.dataset import Dataset, load_dataset
 from babelrec.eval.experiment import Experiment, RankerConfig
+from babelrec.eval.language_penalty import (
+    TranslatedVectors,
+    case_drops,
+    summarise,
+    swapped_scores,
+)
 from babelrec.eval.metrics import EvalReport, evaluate
 from babelrec.eval.protocols import EvalCase, ProtocolResult, impression_cases, leave_last_out_cases
 from babelrec.eval.rankers import EvalContext, build_ranker
+from babelrec.eval.spaces import SpaceVectors, embed_translations
 from babelrec.eval.stats import paired_comparison, per_user_mean
 from babelrec.retrieval.embedders import build_embedder
 from babelrec.settings import DEFAULT_CACHE_DIR, Settings
@@ -146,10 +153,17 @@ def split_cases(
 def _config_hash(
     config: RankerConfig, experiment: Experiment, case_ids: Sequence[str], content_hash: str
 ) -> str:
-    payload = json.dumps(
-        [config.model_dump(), experiment.embedder, experiment.seed, list(case_ids), content_hash],
-        sort_keys=True,
-    )
+    space = config.space or experiment.language_space
+    parts: list[Any] = [
+        config.model_dump(),
+        experiment.embedder,
+        experiment.seed,
+        list(case_ids),
+        content_hash,
+    ]
+    if space != "none":
+        parts.append(space)
+    payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -160,14 +174,19 @@ def score_with(
     cases: Sequence[EvalCase],
     out_dir: Path,
     progress: bool,
-) -> tuple[dict[str, list[float]], dict[str, float], float]:
-    """Scores of one ranker for every case, resumed from `out_dir/scores` when possible."""
+    translated: TranslatedVectors | None = None,
+) -> tuple[dict[str, list[float]], dict[str, dict[str, float]], dict[str, float], float]:
+    """Scores of one ranker for every case, and with `translated` each translated candidate's
+    score with its other text; resumed from `out_dir/scores` when possible."""
     path = out_dir / "scores" / f"{config.display}.json"
     key = _config_hash(config, experiment, [c.case_id for c in cases], context.dataset.content_hash)
+    if translated:
+        key += f"+swapped{experiment.penalty_cases}"
     if path.exists():
         saved = json.loads(path.read_text(encoding="utf-8"))
         if saved.get("key") == key:
-            return saved["scores"], saved.get("stats", {}), float(saved.get("seconds", 0.0))
+            seconds = float(saved.get("seconds", 0.0))
+            return saved["scores"], saved.get("swapped", {}), saved.get("stats", {}), seconds
     ranker = build_ranker(config.name, dict(config.options))
     started = time.perf_counter()
     ranker.prepare(context)
@@ -181,15 +200,33 @@ def score_with(
         scores[case.case_id] = [float(s) for s in ranker.score(case, context)]
     seconds = time.perf_counter() - started
     stats = ranker.stats()
+    swapped: dict[str, dict[str, float]] = {}
+    if translated:
+        penalty_started = time.perf_counter()
+        swapped = swapped_scores(
+            ranker, cases, context, translated, max_cases=experiment.penalty_cases
+        )
+        stats["penalty_seconds"] = time.perf_counter() - penalty_started
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"key": key, "scores": scores, "stats": stats, "seconds": seconds}
-    path.write_text(json.dumps(payload), encoding="utf-8")
-    return scores, stats, seconds
+    payload = {"key": key, "scores": scores, "swapped": swapped, "stats": stats}
+    path.write_text(json.dumps({**payload, "seconds": seconds}), encoding="utf-8")
+    return scores, swapped, stats, seconds
 
 
 def _target_language(case: EvalCase, dataset: Dataset) -> str:
     languages = {dataset.items[p].language or "?" for p in case.positives if p in dataset.items}
     return "+".join(sorted(languages)) or "?"
+
+
+def foreign_candidate_share(cases: Sequence[EvalCase], dataset: Dataset) -> float:
+    """Mean share of a case's candidates (of known language) not in the user's language: the
+    cross-lingual exposure a language-blind ranker has in expectation when a list shows all."""
+    shares = []
+    for case in cases:
+        known = [dataset.items[c].language for c in case.candidates if dataset.items[c].language]
+        if case.user_language and known:
+            shares.append(sum(lang != case.user_language for lang in known) / len(known))
+    return float(np.mean(shares)) if shares else float("nan")
 
 
 def breakdown(
@@ -205,6 +242,20 @@ def breakdown(
         for metric in metrics:
             values = [r[metric] for r in rows if metric in r and not np.isnan(r[metric])]
             out[group][metric] = float(np.mean(values)) if values else float("nan")
+    return out
+
+
+def _paired(a: EvalReport, b: EvalReport, metrics: Sequence[str], seed: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for metric in metrics:
+        values_a = per_user_mean([r.user_id for r in a.cases], [r.metrics[metric] for r in a.cases])
+        values_b = per_user_mean([r.user_id for r in b.cases], [r.metrics[metric] for r in b.cases])
+        try:
+            out[metric] = paired_comparison(
+                values_a, values_b, seed=seed, n_resamples=2000
+            ).model_dump()
+        except ValueError:
+            continue
     return out
 
 
@@ -228,6 +279,8 @@ def run_experiment(
     if limit is not None:
         test = test[:limit]
         train = train[: max(limit, 1) * 2]
+    if experiment.max_train_cases is not None:
+        train = train[: experiment.max_train_cases]
     if not test:
         raise DatasetError(f"{experiment.name}: no test cases (check test_fraction and --limit)")
 
@@ -237,24 +290,58 @@ def run_experiment(
     from babelrec.retrieval.ingest import embed_in_batches
 
     texts = [dataset.items[i].embedding_text() for i in needed]
-    matrix = embed_in_batches(embedder, texts, progress=progress, desc="embedding items")
-    vectors = dict(zip(needed, matrix, strict=True))
-    context = EvalContext(
-        dataset=dataset, vectors=vectors, train_cases=train, test_cases=test, seed=experiment.seed
+    # in chunks, so an interrupted first run keeps what it embedded in the cache
+    chunks = [texts[start : start + 1024] for start in range(0, len(texts), 1024)] or [[]]
+    matrix = np.concatenate(
+        [embed_in_batches(embedder, c, progress=progress, desc="embedding items") for c in chunks]
     )
+    raw = dict(zip(needed, matrix, strict=True))
+    spaces = SpaceVectors(
+        raw,
+        {i: dataset.items[i].language for i in needed},
+        embed_translations(embedder, [dataset.items[i] for i in needed], progress=progress),
+    )
+
+    def context_for(space: str) -> EvalContext:
+        return EvalContext(
+            dataset=dataset,
+            vectors=spaces.vectors(space),
+            train_cases=train,
+            test_cases=test,
+            seed=experiment.seed,
+        )
 
     user_language = {c.case_id: c.user_language or "?" for c in test}
     target_language = {c.case_id: _target_language(c, dataset) for c in test}
     results: dict[str, Any] = {}
     reports: dict[str, EvalReport] = {}
+    user_of = {c.case_id: c.user_id for c in test}
     for config in experiment.rankers:
-        scores, stats, seconds = score_with(config, experiment, context, test, out_dir, progress)
-        report = evaluate(test, scores, dataset.items, k=experiment.k, vectors=vectors)
+        space = config.space or experiment.language_space
+        context = context_for(space)
+        translated = spaces.translated(space) or None
+        scores, swapped, stats, seconds = score_with(
+            config, experiment, context, test, out_dir, progress, translated
+        )
+        report = evaluate(test, scores, dataset.items, k=experiment.k, vectors=context.vectors)
         reports[config.display] = report
+        penalty = None
+        if translated:
+            drops = {
+                c.case_id: case_drops(c, dataset.items, scores[c.case_id], swapped[c.case_id])
+                for c in test
+                if c.case_id in swapped
+            }
+            penalty = summarise(drops, user_of, seed=experiment.seed)
+        metrics = {**report.mean, "catalog_coverage": report.catalog_coverage}
+        if penalty is not None:
+            metrics["language_penalty"] = penalty.mean
         results[config.display] = {
             "ranker": config.display,
             "config": config.model_dump(),
-            "metrics": {**report.mean, "catalog_coverage": report.catalog_coverage},
+            "space": space,
+            "language_penalty": penalty.model_dump() if penalty else None,
+            "metrics": metrics,
             "undefined": report.undefined,
             "stats": {**stats, "seconds": seconds, "seconds_per_user": seconds / len(test)},
             "by_user_language": breakdown(report, test, user_language, experiment.metrics),
@@ -266,19 +353,12 @@ def run_experiment(
     for label, report in reports.items():
         if label == experiment.baseline:
             continue
-        comparisons[label] = {}
-        for metric in experiment.metrics:
-            a = per_user_mean(
-                [r.user_id for r in base.cases], [r.metrics[metric] for r in base.cases]
-            )
-            b = per_user_mean(
-                [r.user_id for r in report.cases], [r.metrics[metric] for r in report.cases]
-            )
-            try:
-                comparison = paired_comparison(a, b, seed=experiment.seed, n_resamples=2000)
-            except ValueError:
-                continue
-            comparisons[label][metric] = comparison.model_dump()
+        comparisons[label] = _paired(base, report, experiment.metrics, experiment.seed)
+    pairs: dict[str, dict[str, Any]] = {}
+    for label_a, label_b in experiment.pairs:
+        pairs[f"{label_b} vs {label_a}"] = _paired(
+            reports[label_a], reports[label_b], experiment.metrics, experiment.seed
+        )
 
     summary = {
         "experiment": experiment.model_dump(mode="json"),
@@ -298,6 +378,7 @@ def run_experiment(
             "train_cases": len(train),
             "test_cases": len(test),
             "test_users": len({c.user_id for c in test}),
+            "foreign_candidate_share": foreign_candidate_share(test, dataset),
             "limit": limit,
         },
         "results": [
@@ -305,7 +386,7 @@ def run_experiment(
             for label, r in results.items()
         ],
         "details": results,
-        "comparisons": {"baseline": experiment.baseline, "against": comparisons},
+        "comparisons": {"baseline": experiment.baseline, "against": comparisons, "pairs": pairs},
         "seconds": time.perf_counter() - started,
     }
     write_report(summary, out_dir)

@@ -29,6 +29,7 @@ from babelrec.models import (
 from babelrec.pipeline.generative import GenerativeStage
 from babelrec.rank.bilinear import BilinearRanker
 from babelrec.rank.users import build_user_vector
+from babelrec.retrieval.agnostic import agnostic_query, searched_languages, store_space
 from babelrec.retrieval.embedders import Embedder, build_embedder
 from babelrec.retrieval.ingest import IngestSummary, ingest_file, ingest_items
 from babelrec.retrieval.store import StoredItem, VectorStore
@@ -113,6 +114,26 @@ class Recommender:
         self.ranker = ranker
         return self.ranker_path
 
+    def item_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored items' vectors in the space the first stage ranks in (for training W)."""
+        stored = self.store.get(ids, with_vectors=True)
+        found = {i: s for i, s in stored.items() if s.vector is not None}
+        if not found:
+            return {}
+        space, _ = store_space(
+            self.store,
+            self.settings.retrieval.language_space,
+            shrinkage=self.settings.retrieval.language_shrinkage,
+        )
+        keys = list(found)
+        matrix = space.transform(
+            np.stack([found[i].vector for i in keys]),  # type: ignore[misc]
+            [found[i].item.language for i in keys],
+        )
+        if space.is_identity:  # raw vectors as stored, as before spaces existed
+            return {i: found[i].vector for i in keys}  # type: ignore[misc]
+        return dict(zip(keys, matrix, strict=True))
+
     def profile_for(
         self, user_or_text: UserProfile | str, language: str | None = None
     ) -> UserProfile:
@@ -136,30 +157,58 @@ class Recommender:
         """Retrieve and bilinear-rank candidates; returns them (best first) and unknown ids."""
         timings = timings if timings is not None else {}
         started = time.perf_counter()
+        space, stats = store_space(
+            self.store,
+            self.settings.retrieval.language_space,
+            shrinkage=self.settings.retrieval.language_shrinkage,
+        )
+        agnostic = not space.is_identity
+        if (
+            self.settings.retrieval.language_space != "none"
+            and stats is None
+            and self.store.count()
+        ):
+            logger.warning(
+                "this store has no language statistics, so ranking uses raw vectors: "
+                "run `babelrec migrate` once"
+            )
         user_vec = build_user_vector(
             user,
             self.store,
             self.embedder,
             interest_weight=self.settings.retrieval.interest_weight,
             half_life_days=self.settings.retrieval.history_half_life_days,
+            space=space if agnostic else None,
         )
         timings["user_vector"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        hits = self.store.query(
-            user_vec.vector,
-            n or self.settings.retrieval.candidates,
-            filters=filters,
-            exclude_ids=user.history_ids,
-        )
+        want = n or self.settings.retrieval.candidates
+        if agnostic:
+            hits = agnostic_query(
+                self.store,
+                space,
+                searched_languages(stats),
+                user_vec.vector,
+                want,
+                filters=filters,
+                exclude_ids=user.history_ids,
+            )
+        else:
+            hits = self.store.query(
+                user_vec.vector, want, filters=filters, exclude_ids=user.history_ids
+            )
         timings["retrieve"] = time.perf_counter() - started
 
         started = time.perf_counter()
         candidates: list[Candidate] = []
         if hits:
             ids = [hit.item.id for hit in hits]
-            vectors = self.store.get(ids, with_vectors=True)
-            matrix = np.stack([vectors[i].vector for i in ids])  # type: ignore[misc]
+            if agnostic:
+                matrix = np.stack([hit.vector for hit in hits])  # type: ignore[misc]
+            else:
+                vectors = self.store.get(ids, with_vectors=True)
+                matrix = np.stack([vectors[i].vector for i in ids])  # type: ignore[misc]
             scores = self.ranker.score(user_vec.vector, ids, matrix)
             for hit, score in zip(hits, scores, strict=True):
                 stage = StageScores(

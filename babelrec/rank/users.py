@@ -11,6 +11,7 @@ import numpy as np
 from babelrec.errors import EmptyProfileError
 from babelrec.models import UserProfile
 from babelrec.retrieval.embedders import Embedder
+from babelrec.retrieval.language_space import LanguageSpace
 from babelrec.retrieval.store import VectorStore
 
 
@@ -65,10 +66,13 @@ def build_user_vector(
     interest_weight: float = 0.5,
     half_life_days: float | None = None,
     now: datetime | None = None,
+    space: LanguageSpace | None = None,
 ) -> UserVector:
     """Blend history and interests into one vector; raise `EmptyProfileError` if neither exists.
 
-    History ids the store does not know are reported in `unknown_history`, not fatal.
+    History ids the store does not know are reported in `unknown_history`, not fatal. With a
+    language `space`, each history vector is moved into it by its item's language and the
+    interests by the profile's language (the request's), before they are blended.
     """
     result = UserVector(vector=np.zeros(store.dimension, dtype=np.float32))
     parts: list[tuple[float, np.ndarray]] = []
@@ -78,12 +82,17 @@ def build_user_vector(
         result.unknown_history = [e.item_id for e in profile.history if e.item_id not in stored]
         if known:
             vectors = np.stack([stored[e.item_id].vector for e in known])  # type: ignore[misc]
+            if space is not None:
+                vectors = space.transform(vectors, [stored[e.item_id].item.language for e in known])
             weights = history_weights([e.timestamp for e in known], half_life_days, now)
             parts.append((1.0 - interest_weight, mean_vector(vectors, weights)))
             result.used_history = [e.item_id for e in known]
             result.sources.append("history")
     if profile.interests.strip():
-        parts.append((interest_weight, embedder.embed_query(profile.interests)))
+        query = embedder.embed_query(profile.interests)
+        if space is not None:
+            query = space.transform_one(query, profile.language)
+        parts.append((interest_weight, query))
         result.sources.append("interests")
     if not parts:
         detail = (

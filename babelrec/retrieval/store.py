@@ -5,7 +5,9 @@ different embedder raises `EmbeddingMismatchError` instead of mixing vector spac
 written under an embedder's older identity (the same name without its `@fingerprint`) is upgraded
 on open. Writes are all-or-nothing: a failed upsert restores the records it touched. A stored
 item that cannot be read back (written by an older babelrec, or by hand) is skipped with a
-warning naming it, never failing the request; re-ingesting its row repairs it.
+warning naming it, never failing the request; re-ingesting its row repairs it. Chroma keeps the
+raw vectors; every write also updates the per-language statistics of the language-agnostic space
+(`babelrec.retrieval.language_records`), so nothing is re-read to keep them current.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pydantic import ValidationError
 from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Filters, Item
 from babelrec.retrieval.chroma import connect
+from babelrec.retrieval.language_records import LanguageRecords
+from babelrec.retrieval.language_space import LanguageStats
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +45,16 @@ class Hit:
 
     item: Item
     similarity: float
+    vector: np.ndarray | None = None
 
 
-def where_clause(filters: Filters | None) -> dict[str, Any] | None:
-    """Translate `Filters` into a Chroma `where` document (None when nothing is filtered)."""
-    if filters is None:
-        return None
+def where_clause(filters: Filters | None, language: str | None = None) -> dict[str, Any] | None:
+    """`Filters` (and one `language`, "" = unknown) as a Chroma `where` document, or None."""
     conditions: list[dict[str, Any]] = []
+    if language is not None:
+        conditions.append({"language": {"$eq": language}})
+    if filters is None:
+        return conditions[0] if conditions else None
     for field, values, op in (
         ("language", filters.languages, "$in"),
         ("region", filters.regions, "$in"),
@@ -248,8 +255,11 @@ class VectorStore:
         *,
         filters: Filters | None = None,
         exclude_ids: Sequence[str] = (),
+        language: str | None = None,
+        with_vectors: bool = False,
     ) -> list[Hit]:
-        """The `n` items nearest to `vector` (cosine) that pass `filters`, minus `exclude_ids`."""
+        """The `n` items nearest to `vector` (cosine) that pass `filters`, minus `exclude_ids`;
+        only items of `language` ("" = unknown) when it is given."""
         vector = self._checked_vectors(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
         if n <= 0:
             return []
@@ -260,17 +270,20 @@ class VectorStore:
         result = self.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=want,
-            where=where_clause(filters),
-            include=["metadatas", "distances"],
+            where=where_clause(filters, language),
+            include=["metadatas", "distances", *(["embeddings"] if with_vectors else [])],
         )
+        found = result.get("embeddings") if with_vectors else None
+        embeddings = found[0] if found is not None else None
         hits: list[Hit] = []
-        for item_id, meta, distance in zip(
-            result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True
+        for pos, (item_id, meta, distance) in enumerate(
+            zip(result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True)
         ):
             item = None if item_id in excluded else self.item_or_none(item_id, meta)
             if item is None:
                 continue
-            hits.append(Hit(item=item, similarity=1.0 - float(distance)))
+            raw = None if embeddings is None else np.asarray(embeddings[pos], dtype=np.float32)
+            hits.append(Hit(item=item, similarity=1.0 - float(distance), vector=raw))
             if len(hits) == n:
                 break
         return hits
@@ -297,6 +310,7 @@ class VectorStore:
         if len(set(ids)) != len(ids):
             raise StoreError("duplicate item ids in one upsert")
         before = self._snapshot(ids if existing is None else [i for i in ids if i in existing])
+        stats = self.language_records.load(start=self.count() == 0)
         try:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(
@@ -304,13 +318,39 @@ class VectorStore:
                     embeddings=vectors[part].tolist(),
                     metadatas=[_item_metadata(item) for item in items[part]],
                 )
+            self.language_records.update(stats, before.values(), vectors, items)
         except Exception as exc:
             self._restore(ids, before)
             raise StoreError(f"upsert failed and was rolled back: {exc}") from exc
 
     def delete(self, ids: Sequence[str]) -> None:
+        """Remove items (and their share of the language statistics)."""
+        stats = self.language_records.load()
+        gone = self._snapshot(ids) if stats is not None else {}
+        self._delete_records(ids)
+        self.language_records.update(stats, gone.values(), None, ())
+
+    def _delete_records(self, ids: Sequence[str]) -> None:
         for part in _chunks(len(ids), self._batch_size()):
             self.collection.delete(ids=list(ids[part]))
+
+    @property
+    def language_records(self) -> LanguageRecords:
+        if "_languages" not in self.__dict__:
+            self.__dict__["_languages"] = LanguageRecords(
+                self.client, self.collection_name, self.embedder_name, self.dimension
+            )
+        return self.__dict__["_languages"]  # type: ignore[no-any-return]
+
+    def language_stats(self) -> LanguageStats | None:
+        """Per-language count and sum of the vectors; None until `babelrec migrate` (old store)."""
+        return self.language_records.load()
+
+    def rebuild_language_stats(self) -> LanguageStats:
+        """Recompute the statistics from every stored vector (the one full read: migration)."""
+        ids = list(self.collection.get(include=[])["ids"])
+        parts = (self._snapshot(ids[part]).values() for part in _chunks(len(ids), 1000))
+        return self.language_records.rebuild(parts)
 
     def _snapshot(self, ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
         """The raw records (vector, metadata) among `ids`, readable or not, for a rollback."""
@@ -330,7 +370,7 @@ class VectorStore:
         new_ids = [i for i in ids if i not in before]
         try:
             if new_ids:
-                self.delete(new_ids)
+                self._delete_records(new_ids)
             if before:
                 self.collection.upsert(
                     ids=list(before),

@@ -21,7 +21,7 @@ from .conftest import Converted
 
 
 def test_registry() -> None:
-    assert available_converters() == ["kmrd", "mind-mixed", "mind-zh", "ml100k"]
+    assert available_converters() == ["kmrd", "mind-mixed", "mind-paired", "mind-zh", "ml100k"]
     with pytest.raises(DatasetError, match="unknown dataset 'nope'; choose one of: kmrd"):
         convert("nope", ".", ".")
 
@@ -50,6 +50,9 @@ def test_mind_zh(converted: Converted, eval_data_dir: Path) -> None:
     assert {u.language for u in ds.users.values()} == {"zh"}
     assert all(row.positives and len(row.positives) < len(row.candidates) for row in ds.impressions)
     assert sum(1 for i in ds.items.values() if i.category) == 447
+    translated = [i for i in ds.items.values() if i.translations]
+    assert len(translated) == report.notes["items_with_translation"] == 447
+    assert all(set(i.translations) == {"en"} for i in translated)
     original = {line.split("\t")[0] for line in (eval_data_dir / "mind/behaviors.tsv").open()}
     assert {row.id for row in ds.impressions} <= original
     saved = json.loads((path / REPORT_FILE).read_text())
@@ -68,10 +71,33 @@ def test_mind_mixed(converted: Converted, tmp_path: Path) -> None:
     assert len(paired) == 447 and len(english) == report.notes["items_en"] == 239
     assert english == {i for i in paired if shown_in_english(i, 0)}
     assert all(items[i].metadata["source"] == "mind" for i in english)
+    assert all(set(items[i].translations) == {"zh"} for i in english)
+    assert all(set(items[i].translations) == {"en"} for i in paired - english)
     again = convert("mind-mixed", report.data_dir, tmp_path / "again", seed=0)
     assert again.content_hash == report.content_hash
     other = convert("mind-mixed", report.data_dir, tmp_path / "other", seed=1)
     assert other.content_hash != report.content_hash
+
+
+@pytest.mark.data
+def test_mind_paired(converted: Converted) -> None:
+    zh_report, _ = converted("mind-zh")
+    report, path = converted("mind-paired")
+    ds = load_dataset(path)
+    assert report.counts["impressions"] == zh_report.counts["impressions"]
+    histories = {i for row in ds.impressions for i in row.history}
+    candidates = {i for row in ds.impressions for i in row.candidates}
+    # readers keep Chinese histories; only candidates may be English
+    assert {ds.items[i].language for i in histories} == {"zh"}
+    english = {i for i in candidates if ds.items[i].language == "en"}
+    assert len(english) == report.notes["items_en"] > 0
+    paired = {i for i in candidates if ds.items[i].metadata["paired"]}
+    assert english == {i for i in paired if shown_in_english(i.removesuffix(".en"), 0)}
+    renamed = {i for i in english if i.endswith(".en")}
+    assert len(renamed) == report.notes["english_candidates_with_own_id"]
+    assert all(i.removesuffix(".en") in histories for i in renamed)
+    assert all(ds.items[i].translations["zh"].title for i in english)
+    assert all("en" in ds.items[i].translations for i in paired - english)
 
 
 @pytest.mark.data

@@ -75,7 +75,11 @@ def test_small_run_on_real_data_writes_the_three_outputs(
 
 def test_bundled_experiments_are_valid() -> None:
     names = {p.stem for p in EXPERIMENTS_DIR.glob("*.yaml")}
-    assert names == {"mind_zh", "mind_mixed", "kmrd", "ml100k", "mind_zh_llm"}
+    assert names == {
+        "mind_zh", "mind_mixed", "mind_paired", "mind_paired_e5", "mind_paired_llm",
+        "mind_zh_space", "kmrd",
+        "ml100k", "mind_zh_llm",
+    }  # fmt: skip
     for name in names:
         experiment = load_experiment(EXPERIMENTS_DIR / f"{name}.yaml")
         assert experiment.baseline in {r.display for r in experiment.rankers}

@@ -61,3 +61,35 @@ def test_empty_profile_is_a_clear_error(store: VectorStore) -> None:
         build_user_vector(UserProfile(), store, embedder)
     with pytest.raises(EmptyProfileError, match="none of its 1 history ids"):
         build_user_vector(UserProfile(history=["ghost"]), store, embedder)
+
+
+def test_a_language_space_moves_history_by_item_language_and_interests_by_the_users(
+    tmp_path: Path,
+) -> None:
+    from babelrec.retrieval.language_space import LanguageStats, fit_space
+
+    emb = build_embedder("hashing")
+    store = VectorStore.open(embedder_name=emb.name, dimension=emb.dimension, store_path=tmp_path)
+    items = [
+        Item(id="z", title="足球比赛", language="zh"),
+        Item(id="z2", title="天气预报", language="zh"),
+        Item(id="e", title="football match", language="en"),
+        Item(id="e2", title="stock market", language="en"),
+    ]
+    vectors = emb.embed_documents([i.title for i in items])
+    store.upsert(items, vectors)
+    stats = store.language_stats()
+    assert isinstance(stats, LanguageStats)
+    space = fit_space(stats, "center", shrinkage=1.0)
+    user = build_user_vector(
+        UserProfile(language="en", history=["z", "e"], interests="football"),
+        store,
+        emb,
+        interest_weight=0.5,
+        space=space,
+    )
+    history = space.transform(vectors[[0, 2]], ["zh", "en"]).mean(axis=0)
+    history /= np.linalg.norm(history)
+    interests = space.transform_one(emb.embed_query("football"), "en")
+    expected = 0.5 * history + 0.5 * interests
+    np.testing.assert_allclose(user.vector, expected / np.linalg.norm(expected), atol=1e-5)

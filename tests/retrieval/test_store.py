@@ -127,6 +127,42 @@ class StoreContract:
         assert stored.item == item
         assert stored.vector is not None and stored.vector.shape == (DIM,)
 
+    def test_language_stats_follow_every_write(self, store: VectorStore) -> None:
+        vecs = vectors(4)
+        store.upsert(items(), vecs)
+        stats = store.language_stats()
+        assert stats is not None and stats.counts == {"en": 2, "es": 1, "zh": 1}
+        np.testing.assert_allclose(stats.sums["en"], vecs[0] + vecs[3], atol=1e-6)
+        moved = items()[3].model_copy(update={"language": None})  # "d": en -> unknown
+        store.upsert([moved], vecs[3:])
+        store.delete(["b"])
+        stats = store.language_stats()
+        assert stats is not None and stats.counts == {"en": 1, "zh": 1, "": 1}
+        np.testing.assert_allclose(stats.sums[""], vecs[3], atol=1e-6)
+        rebuilt = store.rebuild_language_stats()
+        assert rebuilt.counts == stats.counts
+        for key in rebuilt.sums:
+            np.testing.assert_allclose(rebuilt.sums[key], stats.sums[key], atol=1e-5)
+
+    def test_query_by_one_language_with_vectors(self, store: VectorStore) -> None:
+        vecs = vectors(4)
+        store.upsert(items(), vecs)
+        hits = store.query(vecs[2], 4, language="en", with_vectors=True)
+        assert [h.item.language for h in hits] == ["en", "en"]
+        for hit in hits:
+            expected = vecs[[i.id for i in items()].index(hit.item.id)]
+            np.testing.assert_allclose(hit.vector, expected, atol=1e-6)  # type: ignore[arg-type]
+        assert store.query(vecs[2], 4, language="fr") == []
+
+    def test_a_store_without_stats_is_migrated_by_one_rebuild(self, store: VectorStore) -> None:
+        vecs = vectors(4)
+        store.upsert(items()[:2], vecs[:2])
+        store.language_records.clear()  # as a store made before statistics existed
+        store.upsert(items()[2:], vecs[2:])
+        assert store.language_stats() is None  # never half-tracked
+        assert store.rebuild_language_stats().counts == {"en": 2, "es": 1, "zh": 1}
+        assert store.language_stats() is not None
+
 
 class TestEmbeddedStore(StoreContract):
     @pytest.fixture
@@ -211,6 +247,10 @@ def test_unreachable_server_is_a_store_error(tmp_path: Path) -> None:
 
 def test_where_clause_shapes() -> None:
     assert where_clause(None) is None
+    assert where_clause(None, "") == {"language": {"$eq": ""}}
+    assert where_clause(Filters(regions=["US"]), "zh") == {
+        "$and": [{"language": {"$eq": "zh"}}, {"region": {"$in": ["US"]}}]
+    }
     assert where_clause(Filters()) is None
     assert where_clause(Filters(languages=["EN"])) == {"language": {"$in": ["en"]}}
     both = where_clause(Filters(languages=["en"], regions=["us"]))

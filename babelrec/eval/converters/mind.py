@@ -11,6 +11,14 @@ are stored as UTC.
 ``mind-mixed`` keeps the same impressions, but each news that also has English text in
 ``mind/news.tsv`` is shown in English with probability 0.5, decided per news id by a seeded
 hash, so the choice does not depend on which impressions are kept.
+
+``mind-paired`` keeps the same impressions and Chinese histories, and shows each candidate news
+that has both texts in the language of the same seeded coin: the measure of whether an item's
+rank depends on its language (`babelrec.eval.language_penalty`). A news shown in English as a
+candidate that is also in some history appears twice: Chinese under its id (histories) and
+English under ``ID.en`` (candidates), so histories stay Chinese.
+
+Every item whose news has both texts carries the other one in ``translations``.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from pydantic import ValidationError
 from babelrec.errors import DatasetError
 from babelrec.eval.converters.base import ConversionReport, dropped_counts, require
 from babelrec.eval.dataset import ImpressionRow, UserRow, write_dataset
-from babelrec.models import Item
+from babelrec.models import Item, Translation
 
 BEHAVIORS = "mind/behaviors.tsv"
 NEWS_EN = "mind/news.tsv"
@@ -143,29 +151,63 @@ def _impressions(data_dir: Path, usable: set[str], dropped: Counter[str]) -> lis
     return rows
 
 
-def _convert(data_dir: Path, out_dir: Path, seed: int, *, mixed: bool) -> ConversionReport:
+Mode = Literal["zh", "mixed", "paired"]
+ENGLISH_SUFFIX = ".en"
+
+
+def _item(nid: str, item_id: str, english: bool, zh: dict[str, News], en: dict[str, News]) -> Item:
+    """One news as an item in one language, with its other text as a translation."""
+    text, language = (en[nid], "en") if english else (zh[nid], "zh")
+    other = zh.get(nid) if english else en.get(nid)
+    other_language = "zh" if english else "en"
+    known = en.get(nid)
+    translations = (
+        {other_language: Translation(title=other.title, text=other.abstract)}
+        if other is not None
+        else {}
+    )
+    return Item(
+        id=item_id,
+        title=text.title,
+        text=text.abstract,
+        language=language,
+        category=known.category if known else None,
+        tags=[known.subcategory] if known and known.subcategory else [],
+        metadata={"source": "mind" if english else "xmind_zh", "paired": nid in en},
+        translations=translations,
+    )
+
+
+def _paired_candidates(
+    impressions: list[ImpressionRow], english: set[str]
+) -> tuple[list[ImpressionRow], dict[str, str]]:
+    """Candidates shown in English get their own id where the news is also in a history."""
+    in_history = {nid for row in impressions for nid in row.history}
+    renamed = {nid: nid + ENGLISH_SUFFIX for nid in english if nid in in_history}
+    rows = [
+        row.model_copy(update={"candidates": [renamed.get(c, c) for c in row.candidates]})
+        for row in impressions
+    ]
+    return rows, renamed
+
+
+def _convert(data_dir: Path, out_dir: Path, seed: int, *, mode: Mode) -> ConversionReport:
     dropped: Counter[str] = Counter()
     zh = read_xmind(data_dir, dropped)
     en = read_mind_news(data_dir, dropped)
     impressions = _impressions(data_dir, set(zh), dropped)
+    coin = {nid for nid in en if mode != "zh" and shown_in_english(nid, seed)}
+    renamed: dict[str, str] = {}
+    if mode == "paired":
+        shown = {c for row in impressions for c in row.candidates}
+        impressions, renamed = _paired_candidates(impressions, coin & shown)
+        english = {renamed.get(nid, nid) for nid in coin & shown}
+    else:
+        english = coin
+    source = {new: old for old, new in renamed.items()}
 
     used = list(dict.fromkeys(n for row in impressions for n in [*row.history, *row.candidates]))
-    items: list[Item] = []
-    for nid in used:
-        english = mixed and nid in en and shown_in_english(nid, seed)
-        text, language = (en[nid], "en") if english else (zh[nid], "zh")
-        known = en.get(nid)
-        items.append(
-            Item(
-                id=nid,
-                title=text.title,
-                text=text.abstract,
-                language=language,
-                category=known.category if known else None,
-                tags=[known.subcategory] if known and known.subcategory else [],
-                metadata={"source": "mind" if english else "xmind_zh", "paired": nid in en},
-            )
-        )
+    items = [_item(source.get(i, i), i, i in english, zh, en) for i in used]
     users = [
         UserRow(id=u, language=USER_LANGUAGE)
         for u in dict.fromkeys(row.user_id for row in impressions)
@@ -175,7 +217,7 @@ def _convert(data_dir: Path, out_dir: Path, seed: int, *, mixed: bool) -> Conver
     )
     languages = Counter(item.language for item in items)
     return ConversionReport(
-        name="mind-mixed" if mixed else "mind-zh",
+        name={"zh": "mind-zh", "mixed": "mind-mixed", "paired": "mind-paired"}[mode],
         data_dir=str(data_dir),
         out_dir=str(out_dir),
         seed=seed,
@@ -191,6 +233,8 @@ def _convert(data_dir: Path, out_dir: Path, seed: int, *, mixed: bool) -> Conver
             "items_zh": languages["zh"],
             "items_en": languages["en"],
             "items_with_english_text": sum(1 for i in items if i.metadata["paired"]),
+            "items_with_translation": sum(1 for i in items if i.translations),
+            "english_candidates_with_own_id": len(renamed),
             "items_with_category": sum(1 for i in items if i.category),
             "interactions": "none: MIND clicks live in impressions (history, labels)",
         },
@@ -199,9 +243,14 @@ def _convert(data_dir: Path, out_dir: Path, seed: int, *, mixed: bool) -> Conver
 
 def convert_mind_zh(data_dir: Path, out_dir: Path, seed: int = 0) -> ConversionReport:
     """MIND impressions with Chinese news text; `seed` is unused (nothing is random)."""
-    return _convert(data_dir, out_dir, seed, mixed=False)
+    return _convert(data_dir, out_dir, seed, mode="zh")
 
 
 def convert_mind_mixed(data_dir: Path, out_dir: Path, seed: int = 0) -> ConversionReport:
     """As `convert_mind_zh`, but news with English text are shown in English half the time."""
-    return _convert(data_dir, out_dir, seed, mixed=True)
+    return _convert(data_dir, out_dir, seed, mode="mixed")
+
+
+def convert_mind_paired(data_dir: Path, out_dir: Path, seed: int = 0) -> ConversionReport:
+    """Chinese histories; candidates with both texts shown in English half the time (seeded)."""
+    return _convert(data_dir, out_dir, seed, mode="paired")
