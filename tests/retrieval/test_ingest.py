@@ -22,6 +22,7 @@ from babelrec.models import Item
 from babelrec.pipeline.recommender import Recommender
 from babelrec.retrieval.embedders import build_embedder
 from babelrec.retrieval.ingest import ingest_file
+from babelrec.retrieval.keywords import with_keywords
 from babelrec.retrieval.store import VectorStore
 from babelrec.settings import EmbedderSettings, Settings
 
@@ -183,7 +184,8 @@ def test_every_accepted_item_reads_back_identically_and_the_rest_is_refused_by_l
     read = read_catalog(path)
     refused = {err.line: err.message for err in read.errors}
     assert len(read.items) + len(refused) == len(rows)
-    accepted = {item.id: item for item in read.items}
+    # what ingest stores: the rows as read, with the keywords ingest computes for them
+    accepted = {item.id: item for item in with_keywords(read.items)}
     event(f"rows accepted: {len(accepted)} of {len(rows)}")
     kept = iter(read.items)
     for line, row in enumerate(rows, start=1):
@@ -250,7 +252,8 @@ def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(tmp_path: 
     ]
     catalog = tmp_path / "c.jsonl"
     catalog.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    expected = {item.id: item for item in read_catalog(catalog, detect_language=False).items}
+    read = read_catalog(catalog, detect_language=False).items
+    expected = {item.id: item for item in with_keywords(read)}  # as ingest stores them
 
     reference = _ingest_process(catalog, tmp_path / "reference")
     _wait_for_store(reference, tmp_path / "reference" / "chroma")
