@@ -142,17 +142,25 @@ RANKERS: dict[str, RankerFactory] = {
     "bilinear": BilinearEvalRanker,
 }
 
+#: Registered on first use by `babelrec.eval.cf_rankers` (it imports the collaborative models).
+CF_RANKERS = ("itemknn", "ease", "als", "hybrid")
+
 
 def build_ranker(name: str, options: dict[str, Any]) -> EvalRanker:
     if name == "llm" and "llm" not in RANKERS:
         from babelrec.eval.llm_ranker import register
 
         register(RANKERS)
+    if name in CF_RANKERS and name not in RANKERS:
+        from babelrec.eval.cf_rankers import register as register_cf
+
+        register_cf(RANKERS)
     try:
         factory = RANKERS[name]
     except KeyError:
         raise ConfigError(
-            f"unknown ranker {name!r}; choose one of: {', '.join(sorted([*RANKERS, 'llm']))}"
+            f"unknown ranker {name!r}; choose one of: "
+            f"{', '.join(sorted({*RANKERS, *CF_RANKERS, 'llm'}))}"
         ) from None
     try:
         return factory(**options)

@@ -24,6 +24,7 @@ from babelrec.eval.converters import convert
 from babelrec.eval.dataset import Dataset, load_dataset
 from babelrec.eval.experiment import Experiment, RankerConfig
 from babelrec.eval.metrics import EvalReport, evaluate
+from babelrec.eval.new_items import new_item_cases
 from babelrec.eval.protocols import EvalCase, ProtocolResult, impression_cases, leave_last_out_cases
 from babelrec.eval.rankers import EvalContext, build_ranker
 from babelrec.eval.stats import paired_comparison, per_user_mean
@@ -150,6 +151,31 @@ def breakdown(
     return out
 
 
+def compare(
+    reports: dict[str, EvalReport], baseline: str, metrics: Sequence[str], seed: int
+) -> dict[str, dict[str, Any]]:
+    """Paired per-user comparison of every other ranker against `baseline`, per metric."""
+    out: dict[str, dict[str, Any]] = {}
+    base = reports[baseline]
+    for label, report in reports.items():
+        if label == baseline:
+            continue
+        out[label] = {}
+        for metric in metrics:
+            a = per_user_mean(
+                [r.user_id for r in base.cases], [r.metrics[metric] for r in base.cases]
+            )
+            b = per_user_mean(
+                [r.user_id for r in report.cases], [r.metrics[metric] for r in report.cases]
+            )
+            try:
+                comparison = paired_comparison(a, b, seed=seed, n_resamples=2000)
+            except ValueError:
+                continue
+            out[label][metric] = comparison.model_dump()
+    return out
+
+
 def run_experiment(
     experiment: Experiment,
     *,
@@ -165,7 +191,16 @@ def run_experiment(
     started = time.perf_counter()
     data_path = resolve_data_dir(experiment, data_dir)
     dataset = prepared_dataset(experiment, data_path, cache_dir)
-    protocol = make_cases(experiment, dataset, cache_dir)
+    if experiment.protocol.kind == "new-items":
+        protocol, dataset = new_item_cases(
+            dataset,
+            share=experiment.protocol.new_item_share,
+            n_negatives=experiment.protocol.negatives or 99,
+            seed=experiment.seed,
+            min_history=experiment.protocol.min_history,
+        )
+    else:
+        protocol = make_cases(experiment, dataset, cache_dir)
     train, test = split_cases(protocol.cases, experiment.test_fraction, experiment.seed)
     if limit is not None:
         test = test[:limit]
@@ -203,24 +238,12 @@ def run_experiment(
             "by_item_language": breakdown(report, test, target_language, experiment.metrics),
         }
 
-    comparisons: dict[str, dict[str, Any]] = {}
-    base = reports[experiment.baseline]
-    for label, report in reports.items():
-        if label == experiment.baseline:
-            continue
-        comparisons[label] = {}
-        for metric in experiment.metrics:
-            a = per_user_mean(
-                [r.user_id for r in base.cases], [r.metrics[metric] for r in base.cases]
-            )
-            b = per_user_mean(
-                [r.user_id for r in report.cases], [r.metrics[metric] for r in report.cases]
-            )
-            try:
-                comparison = paired_comparison(a, b, seed=experiment.seed, n_resamples=2000)
-            except ValueError:
-                continue
-            comparisons[label][metric] = comparison.model_dump()
+    comparisons = compare(reports, experiment.baseline, experiment.metrics, experiment.seed)
+    more = {
+        name: compare(reports, name, experiment.metrics, experiment.seed)
+        for name in experiment.also_compare
+        if name != experiment.baseline
+    }
 
     summary = {
         "experiment": experiment.model_dump(mode="json"),
@@ -248,6 +271,7 @@ def run_experiment(
         ],
         "details": results,
         "comparisons": {"baseline": experiment.baseline, "against": comparisons},
+        "more_comparisons": [{"baseline": name, "against": c} for name, c in more.items()],
         "seconds": time.perf_counter() - started,
     }
     write_report(summary, out_dir)

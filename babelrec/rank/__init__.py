@@ -1,0 +1,1 @@
+"""Ranking stages: user vectors, the bilinear ranker, collaborative models and the hybrid."""
