@@ -250,6 +250,7 @@ class ALS(CollaborativeModel):
             seed=seed,
         )
         self.item_factors = np.zeros((0, factors), dtype=np.float32)
+        self._gram: np.ndarray | None = None
 
     def _fit(self, matrix: sparse.csr_matrix, threads: int) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
@@ -266,14 +267,17 @@ class ALS(CollaborativeModel):
         with _blas_threads(1):  # implicit runs its own threads; nested BLAS ones only contend
             model.fit(matrix, show_progress=False)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
+        self._gram = None
 
     def _score(self, known: np.ndarray, targets: np.ndarray) -> np.ndarray:
         # implicit's user step: minimise sum_i c_i (p_i - x.y_i)^2 + reg |x|^2, where known
         # items have confidence c = alpha (the binary matrix times alpha) and p = 1, others c = 1.
         y = self.item_factors.astype(np.float64)
         alpha, reg = float(self.params["alpha"]), float(self.params["regularization"])
+        if self._gram is None:
+            self._gram = y.T @ y + reg * np.eye(y.shape[1])
         yk = y[known]
-        a = y.T @ y + (alpha - 1.0) * yk.T @ yk + reg * np.eye(y.shape[1])
+        a = self._gram + (alpha - 1.0) * yk.T @ yk
         b = alpha * yk.sum(axis=0)
         user = np.linalg.solve(a, b)
         out: np.ndarray = (y[targets] @ user).astype(np.float32)
@@ -284,6 +288,7 @@ class ALS(CollaborativeModel):
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         self.item_factors = arrays["item_factors"]
+        self._gram = None
 
 
 COLLABORATIVE_MODELS: dict[str, type[CollaborativeModel]] = {
