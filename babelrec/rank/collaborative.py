@@ -256,15 +256,16 @@ class ALS(CollaborativeModel):
         from implicit.cpu.als import AlternatingLeastSquares
 
         p = self.params
-        model = AlternatingLeastSquares(
-            factors=int(p["factors"]),
-            regularization=float(p["regularization"]),
-            alpha=float(p["alpha"]),
-            iterations=int(p["iterations"]),
-            random_state=int(p["seed"]),
-            num_threads=threads,
-        )
-        with _blas_threads(1):  # implicit runs its own threads; nested BLAS ones only contend
+        # implicit runs its own threads; BLAS threads inside them only contend (and it warns).
+        with _blas_threads(1):
+            model = AlternatingLeastSquares(
+                factors=int(p["factors"]),
+                regularization=float(p["regularization"]),
+                alpha=float(p["alpha"]),
+                iterations=int(p["iterations"]),
+                random_state=int(p["seed"]),
+                num_threads=threads,
+            )
             model.fit(matrix, show_progress=False)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
         self._gram = None
