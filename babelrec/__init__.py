@@ -27,14 +27,16 @@ from babelrec.models import (
 from babelrec.settings import Settings
 
 if TYPE_CHECKING:
-    from babelrec.agent.chat.state import ChatReply
-    from babelrec.recommender import Recommender
+    from babelrec.agent.agent import ChatAgent
+    from babelrec.agent.state import ChatReply
+    from babelrec.pipeline.recommender import Recommender
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BabelrecError",
     "Candidate",
+    "ChatAgent",
     "ChatReply",
     "Explanation",
     "Filters",
@@ -52,11 +54,15 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "Recommender":
-        from babelrec.recommender import Recommender
+        from babelrec.pipeline.recommender import Recommender
 
         return Recommender
+    if name == "ChatAgent":
+        from babelrec.agent.agent import ChatAgent
+
+        return ChatAgent
     if name == "ChatReply":
-        from babelrec.agent.chat.state import ChatReply
+        from babelrec.agent.state import ChatReply
 
         return ChatReply
     raise AttributeError(f"module 'babelrec' has no attribute {name!r}")

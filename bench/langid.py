@@ -2,7 +2,8 @@
 kana/hangul script check) vs lingua.
 
 Titles: the demo catalog (zh, en, es, ja, ko, ar, fr; written for babelrec) plus English MIND
-and Chinese xMIND titles when the evaluation data is present (BABELREC_EVAL_DATA).
+and Chinese xMIND titles when the evaluation data is present (setting eval.data_dir,
+BABELREC_EVAL__DATA_DIR).
 Writes bench/results/langid.json.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import time
 import zipfile
 from collections import Counter
@@ -26,7 +26,9 @@ def titles() -> list[tuple[str, str]]:
         for line in handle:
             item = json.loads(line)
             rows.append((item["title"], item["language"]))
-    data = Path(os.environ.get("BABELREC_EVAL_DATA", ROOT.parent / "shared" / "data"))
+    from babelrec.settings import Settings
+
+    data = Settings().eval.resolved_data_dir
     news = data / "mind" / "news.tsv"
     if news.exists():
         with news.open(encoding="utf-8") as handle:
@@ -47,7 +49,7 @@ def titles() -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    from babelrec.retrieval.langid import SUPPORTED, detect_languages
+    from babelrec.i18n.langid import SUPPORTED, detect_languages
 
     rows = titles()
     texts, gold = [t for t, _ in rows], [g for _, g in rows]

@@ -23,15 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from babelrec.agent.explain import Explainer, concepts, ground, item_concepts
-from babelrec.agent.llm.local import LlamaCppLLM, packaged_model_path
-from babelrec.agent.rerank import RerankConfig, build_reranker
-from babelrec.agent.rerank.fusion import minmax
-from babelrec.agent.script import matches_language
-from babelrec.cli import demo_catalog_path
+from babelrec.explain.explainer import Explainer, concepts, ground, item_concepts
+from babelrec.i18n.script import matches_language
+from babelrec.io.catalog import demo_catalog_path
+from babelrec.llm.local import LlamaCppLLM, packaged_model_path
 from babelrec.models import Item, UserProfile
+from babelrec.pipeline.recommender import Recommender
 from babelrec.prompts.loader import PromptLoader
-from babelrec.recommender import Recommender
+from babelrec.rerank import RerankConfig, build_reranker
+from babelrec.rerank.fusion import minmax
 from babelrec.settings import DEFAULT_CACHE_DIR, Settings
 
 ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
@@ -126,7 +126,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rec = Recommender.from_settings(Settings(data_dir=tmp, llm="none"))  # default embedder
+        rec = Recommender.from_settings(
+            Settings(data_dir=tmp, llm={"backend": "none"})
+        )  # default embedder
         rec.ingest(demo_catalog_path())
         rows = [
             measure(m, rec, calibrate=args.calibrate, explain=not args.skip_explain)

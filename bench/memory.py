@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 INGEST = """
 import resource, sys
 from pathlib import Path
-from babelrec.cli import demo_catalog_path
-from babelrec.recommender import Recommender
+from babelrec.io.catalog import demo_catalog_path
+from babelrec.pipeline.recommender import Recommender
 rec = Recommender.from_settings(data_dir=Path(sys.argv[1]), embedding_cache=False, llm="none")
 rec.ingest(demo_catalog_path())
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -28,7 +28,7 @@ SERVE = """
 import resource, sys
 from pathlib import Path
 from babelrec.models import UserProfile
-from babelrec.recommender import Recommender
+from babelrec.pipeline.recommender import Recommender
 rec = Recommender.from_settings(data_dir=Path(sys.argv[1]), llm_cache=False)
 for text in ["我喜欢足球和篮球", "electric cars", "cocina tradicional"]:
     rec.recommend(UserProfile(language="en", interests=text), k=5)

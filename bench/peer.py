@@ -113,18 +113,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "peer.json")
     args = parser.parse_args()
 
-    from babelrec.agent.llm.local import DEFAULT_PACKAGED_MODEL, packaged_model_path
     from babelrec.eval.experiment import load_experiment
     from babelrec.eval.llm_ranker import LLMEvalRanker
     from babelrec.eval.rankers import CosineRanker, EvalContext
     from babelrec.eval.runner import make_cases, prepared_dataset, resolve_data_dir, split_cases
     from babelrec.eval.stats import paired_comparison
+    from babelrec.llm.local import DEFAULT_PACKAGED_MODEL, packaged_model_path
     from babelrec.retrieval.embedders import build_embedder
     from babelrec.settings import Settings
 
     settings = Settings()
     experiment = load_experiment("mind_zh.yaml")
-    data_dir = resolve_data_dir(experiment, args.data)  # None: BABELREC_EVAL_DATA or the default
+    data_dir = resolve_data_dir(experiment, args.data)  # None: the eval.data_dir setting
     dataset = prepared_dataset(experiment, data_dir, settings.cache_dir)
     _, test = split_cases(make_cases(experiment, dataset, settings.cache_dir).cases, 0.5, 0)
     cases = [c for c in test if len(c.candidates) >= args.top][: args.cases]

@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from babelrec.agent.llm.local import LlamaCppLLM, packaged_model_path
-from babelrec.agent.rerank import RerankConfig, build_reranker
-from babelrec.cli import demo_catalog_path
+from babelrec.io.catalog import demo_catalog_path
+from babelrec.llm.local import LlamaCppLLM, packaged_model_path
 from babelrec.models import UserProfile
-from babelrec.recommender import Recommender
+from babelrec.pipeline.recommender import Recommender
+from babelrec.rerank import RerankConfig, build_reranker
 from babelrec.settings import DEFAULT_CACHE_DIR, Settings
 
 USERS = [
@@ -108,7 +108,9 @@ def main() -> None:
     )
     llm = LlamaCppLLM(path, n_ctx=4096, n_threads=args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=tmp, embedder="hashing", embedding_cache=False, llm="none")
+        settings = Settings(
+            data_dir=tmp, embedder={"name": "hashing", "cache": False}, llm={"backend": "none"}
+        )
         rec = Recommender.from_settings(settings)
         rec.ingest(demo_catalog_path())
         started = time.perf_counter()

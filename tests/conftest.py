@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from babelrec.cli import demo_catalog_path
-from babelrec.recommender import Recommender
+from babelrec.io.catalog import demo_catalog_path
+from babelrec.llm.local import LlamaCppLLM, packaged_model_path
+from babelrec.pipeline.recommender import Recommender
 from babelrec.retrieval.embedders import Embedder, build_embedder
-from babelrec.settings import Settings
+from babelrec.settings import DEFAULT_CACHE_DIR, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +77,7 @@ def usem3_embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
 def demo_recommender(tmp_path_factory: pytest.TempPathFactory) -> Recommender:
     """A real embedded store holding the demo catalog, embedded with the default embedder."""
     base = tmp_path_factory.mktemp("demo")
-    rec = Recommender.from_settings(data_dir=base, llm="none")
+    rec = Recommender.from_settings(data_dir=base, llm={"backend": "none"})
     rec.ingest(demo_catalog_path())
     return rec
 
@@ -84,7 +85,9 @@ def demo_recommender(tmp_path_factory: pytest.TempPathFactory) -> Recommender:
 @pytest.fixture
 def hashing_settings(tmp_path: Path) -> Settings:
     """Settings for fast tests: hashing embedder, store under tmp_path, no shared cache."""
-    return Settings(data_dir=tmp_path, embedder="hashing", embedding_cache=False, llm="none")
+    return Settings(
+        data_dir=tmp_path, embedder={"name": "hashing", "cache": False}, llm={"backend": "none"}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +99,46 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     command = [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)]
     with running_server(command, port, path / "server.log", timeout=60):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def gemma_path() -> Path:
+    return packaged_model_path("gemma3", DEFAULT_CACHE_DIR)
+
+
+@pytest.fixture(scope="session")
+def local_llm(gemma_path: Path) -> Iterator[LlamaCppLLM]:
+    """The default local model in-process, 2 threads, no response cache."""
+    llm = LlamaCppLLM(gemma_path, n_ctx=2048, n_threads=2)
+    yield llm
+    llm.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m llama_cpp.server` on 127.0.0.1 with the packaged SmolLM2 (the smaller vocabulary
+    keeps grammar-constrained decoding fast); yields the /v1 base URL."""
+    model = packaged_model_path("smollm2", DEFAULT_CACHE_DIR)
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+        "--port", str(port), "--n_threads", "2", "--n_ctx", "2048", "--model_alias", "smollm2",
+    ]  # fmt: skip
+    with running_server(command, port, log, timeout=120):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture(scope="session")
+def agent_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A data dir holding the demo catalog embedded by the fast hashing embedder."""
+    from babelrec.io.catalog import demo_catalog_path
+    from babelrec.pipeline.recommender import Recommender
+    from babelrec.settings import Settings
+
+    base = tmp_path_factory.mktemp("agent-store")
+    settings = Settings(
+        data_dir=base, embedder={"name": "hashing", "cache": False}, llm={"backend": "none"}
+    )
+    Recommender.from_settings(settings).ingest(demo_catalog_path())
+    return str(base)

@@ -89,10 +89,10 @@ def test_invalid_setting_is_one_line(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         ["recommend", "--interests", "x", "--data-dir", str(tmp_path)],
-        env={"BABELREC_COLLECTION": "x!"},
+        env={"BABELREC_STORE__COLLECTION": "x!"},
     )
     assert result.exit_code == 1
-    assert "error: invalid setting: collection:" in result.output
+    assert "error: invalid setting: store.collection:" in result.output
     bad = runner.invoke(app, ["train", str(tmp_path / "none.csv"), "--mode", "diagonal"])
     assert bad.exit_code == 1
     assert "--mode must be shared or per_item" in bad.output

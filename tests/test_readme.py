@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from babelrec.cli import demo_catalog_path
+from babelrec.io.catalog import demo_catalog_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

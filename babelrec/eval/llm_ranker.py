@@ -3,8 +3,8 @@ case's candidates, an LLM reranker reorders its top `top`, the rest keep first-s
 
 Options (in the experiment file): `mode` (listwise, verbalizer, pointwise), `first_stage`
 (cosine or bilinear), `top`, `alpha` (fusion weight), `shuffles`, `calibrate` (verbalizer label
-calibration, on as in the settings), `llm` and `model` (backend and packaged model or GGUF path),
-`history` (how many recent history titles the prompt shows).
+calibration; each left out takes the `rerank` settings' default), `llm` and `model` (backend
+and packaged model or GGUF path), `history` (how many recent history titles the prompt shows).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from babelrec.eval.rankers import (
     CosineRanker,
     EvalContext,
     EvalRanker,
-    RankerFactory,
 )
 from babelrec.models import Candidate, StageScores, UserProfile
 
@@ -29,31 +28,30 @@ class LLMEvalRanker(EvalRanker):
         mode: str = "verbalizer",
         first_stage: str = "bilinear",
         top: int = 10,
-        alpha: float = 0.3,
-        shuffles: int = 0,
-        calibrate: bool = True,
+        alpha: float | None = None,
+        shuffles: int | None = None,
+        calibrate: bool | None = None,
         llm: str = "llama-cpp",
         model: str | None = None,
         history: int = 5,
         **first_stage_options: Any,
     ) -> None:
-        from babelrec.agent.llm.registry import build_llm
-        from babelrec.agent.rerank import RerankConfig, build_reranker
-        from babelrec.settings import Settings
+        from babelrec.llm.registry import build_llm
+        from babelrec.rerank import RerankConfig, build_reranker
+        from babelrec.settings import LLMSettings
 
         path = Path(model) if model and model.endswith(".gguf") else None
-        settings = Settings(
-            llm=llm,
-            llm_model_path=path,
-            llm_model=model if model and path is None else "gemma3",
+        settings = LLMSettings(
+            backend=llm, model_path=path, model=model if model and path is None else "gemma3"
         )
         self.first: EvalRanker = (
             BilinearEvalRanker(**first_stage_options)
             if first_stage == "bilinear"
             else CosineRanker()
         )
-        config = RerankConfig(
-            top=top, alpha=alpha, shuffles=shuffles, calibrate=calibrate, timeout=None
+        given = {"alpha": alpha, "shuffles": shuffles, "calibrate": calibrate}
+        config = RerankConfig(  # what the experiment leaves out takes the settings' default
+            top=top, timeout=None, **{key: v for key, v in given.items() if v is not None}
         )
         self.reranker = build_reranker(mode, build_llm(settings), config)
         self.history = history
@@ -107,7 +105,3 @@ class LLMEvalRanker(EvalRanker):
         if self.bias_samples:
             stats["first_shown_wins"] = self.totals["wins"] / self.bias_samples
         return stats
-
-
-def register(registry: dict[str, RankerFactory]) -> None:
-    registry["llm"] = LLMEvalRanker

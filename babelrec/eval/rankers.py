@@ -8,9 +8,10 @@ next to babelrec's own stages (cosine, bilinear) so that every comparison is in 
 from __future__ import annotations
 
 import hashlib
+import inspect
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,9 @@ import numpy as np
 from babelrec.errors import ConfigError
 from babelrec.eval.dataset import Dataset
 from babelrec.eval.protocols import EvalCase
-from babelrec.retrieval.bilinear import BilinearRanker, BPRConfig, TrainingExample
-from babelrec.retrieval.users import mean_vector
+from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample
+from babelrec.rank.users import mean_vector
+from babelrec.registry import EVAL_RANKERS
 
 
 @dataclass
@@ -133,36 +135,13 @@ class BilinearEvalRanker(EvalRanker):
         return [float(x) for x in scores]
 
 
-RankerFactory = Callable[..., EvalRanker]
-
-RANKERS: dict[str, RankerFactory] = {
-    "random": RandomRanker,
-    "popularity": PopularityRanker,
-    "cosine": CosineRanker,
-    "bilinear": BilinearEvalRanker,
-}
-
-#: Registered on first use by `babelrec.eval.cf_rankers` (it imports the collaborative models).
-CF_RANKERS = ("itemknn", "ease", "als", "hybrid")
-
-
 def build_ranker(name: str, options: dict[str, Any]) -> EvalRanker:
-    if name == "llm" and "llm" not in RANKERS:
-        from babelrec.eval.llm_ranker import register
-
-        register(RANKERS)
-    if name in CF_RANKERS and name not in RANKERS:
-        from babelrec.eval.cf_rankers import register as register_cf
-
-        register_cf(RANKERS)
-    try:
-        factory = RANKERS[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown ranker {name!r}; choose one of: "
-            f"{', '.join(sorted({*RANKERS, *CF_RANKERS, 'llm'}))}"
-        ) from None
-    try:
-        return factory(**options)
+    """The eval ranker registered as `name` (entry point group ``babelrec.eval_rankers``, naming
+    an `EvalRanker` class or factory), built with the experiment's options."""
+    factory = EVAL_RANKERS.get(name)
+    try:  # check the options against the signature: a TypeError inside the ranker is a bug
+        inspect.signature(factory).bind(**options)
     except TypeError as exc:
         raise ConfigError(f"ranker {name!r}: {exc}") from None
+    ranker: EvalRanker = factory(**options)
+    return ranker

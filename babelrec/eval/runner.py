@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -29,19 +28,17 @@ from babelrec.eval.protocols import EvalCase, ProtocolResult, impression_cases, 
 from babelrec.eval.rankers import EvalContext, build_ranker
 from babelrec.eval.stats import paired_comparison, per_user_mean
 from babelrec.retrieval.embedders import build_embedder
-from babelrec.settings import DEFAULT_CACHE_DIR
+from babelrec.settings import DEFAULT_CACHE_DIR, Settings
 
 logger = logging.getLogger(__name__)
 
 
 def resolve_data_dir(experiment: Experiment, data_dir: Path | None) -> Path:
-    path = data_dir or experiment.data_dir
-    if path is None:
-        path = Path(os.environ.get("BABELREC_EVAL_DATA", "../shared/data"))
+    path = data_dir or experiment.data_dir or Settings().eval.resolved_data_dir
     if not path.is_dir():
         raise DatasetError(
             f"evaluation data not found at {path.resolve()}: pass --data DIR or set "
-            "BABELREC_EVAL_DATA to the folder holding mind/, xmind_zh/, kmrd/ and ml100k/"
+            "BABELREC_EVAL__DATA_DIR to the folder holding mind/, xmind_zh/, kmrd/ and ml100k/"
         )
     return path
 

@@ -1,1 +1,8 @@
-"""Ranking stages: user vectors, the bilinear ranker, collaborative models and the hybrid."""
+"""First ranking: user vectors, the bilinear ranker and its BPR training, collaborative models
+and the hybrid that fuses them."""
+
+from __future__ import annotations
+
+from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample, bilinear_score
+
+__all__ = ["BPRConfig", "BilinearRanker", "TrainingExample", "bilinear_score"]

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from babelrec.errors import EmbeddingMismatchError, RankerError
 from babelrec.models import Strict
+from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.hybrid import (
     FusionWeights,
@@ -28,8 +29,7 @@ from babelrec.rank.hybrid import (
     candidate_features,
     learn_fusion,
 )
-from babelrec.retrieval.bilinear import BilinearRanker, BPRConfig, TrainingExample
-from babelrec.retrieval.users import mean_vector
+from babelrec.rank.users import mean_vector
 
 FORMAT = 1
 NEGATIVES = 99

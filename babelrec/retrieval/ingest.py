@@ -15,8 +15,8 @@ import numpy as np
 from pydantic import Field
 
 from babelrec.errors import CatalogError
+from babelrec.io.catalog import read_catalog
 from babelrec.models import Item, Strict
-from babelrec.retrieval.catalog import read_catalog
 from babelrec.retrieval.embedders import Embedder
 from babelrec.retrieval.store import VectorStore
 

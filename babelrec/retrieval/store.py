@@ -7,7 +7,6 @@ all-or-nothing: a failed upsert restores the records it touched.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -207,9 +206,6 @@ class VectorStore:
                 )
         return found
 
-    def all_ids(self) -> list[str]:
-        return list(self.collection.get(include=[])["ids"])
-
     def query(
         self,
         vector: np.ndarray,
@@ -316,10 +312,3 @@ class VectorStore:
             return max(1, min(int(self.client.get_max_batch_size()), 4000))
         except Exception:
             return 1000
-
-    def save_json(self, name: str, payload: dict[str, Any]) -> Path:
-        """Save a small artifact (e.g. ranker config) beside the store."""
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
-        path = self.artifact_dir / name
-        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
-        return path

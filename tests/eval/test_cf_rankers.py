@@ -3,6 +3,7 @@ structure: two tastes, and content vectors that carry the taste only weakly."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from babelrec.eval.protocols import leave_last_out_cases
 from babelrec.eval.rankers import EvalContext, build_ranker
 from babelrec.eval.runner import split_cases
 from babelrec.models import Item
+
+from .conftest import CF_ENTRY_POINTS
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 N_ITEMS = 60
@@ -105,6 +108,12 @@ def test_on_new_items_the_hybrid_falls_back_to_content(dataset: Dataset) -> None
     popularity = run("popularity", {}, context)
     assert abs(hybrid - content) < 0.02
     assert hybrid > popularity + 0.15  # 11 candidates: chance is about 0.4
+
+
+def test_pyproject_declares_the_entry_points() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
+    declared = pyproject["project"]["entry-points"]["babelrec.eval_rankers"]
+    assert {k: declared[k] for k in CF_ENTRY_POINTS} == CF_ENTRY_POINTS
 
 
 def test_unknown_options_are_config_errors() -> None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.data
 
 def test_registry() -> None:
     assert available_converters() == ["kmrd", "mind-mixed", "mind-zh", "ml100k"]
-    with pytest.raises(DatasetError, match="Unknown dataset 'nope'; choose one of kmrd"):
+    with pytest.raises(DatasetError, match="unknown dataset 'nope'; choose one of: kmrd"):
         convert("nope", ".", ".")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from babelrec.errors import CatalogError
-from babelrec.recommender import Recommender
+from babelrec.pipeline.recommender import Recommender
 from babelrec.settings import Settings
 
 

@@ -15,37 +15,25 @@ from pathlib import Path
 
 from babelrec.errors import DatasetError
 from babelrec.eval.converters.base import ConversionReport
-from babelrec.eval.converters.mind import convert_mind_mixed, convert_mind_zh
-from babelrec.eval.converters.movies import convert_kmrd, convert_ml100k
+from babelrec.registry import CONVERTERS
 
-__all__ = ["CONVERTERS", "ConversionReport", "Converter", "available_converters", "convert"]
+__all__ = ["ConversionReport", "Converter", "available_converters", "convert"]
 
 logger = logging.getLogger(__name__)
 
 Converter = Callable[[Path, Path, int], ConversionReport]
 
-#: Dataset name -> converter; add an entry to register another source.
-CONVERTERS: dict[str, Converter] = {
-    "mind-zh": convert_mind_zh,
-    "mind-mixed": convert_mind_mixed,
-    "kmrd": convert_kmrd,
-    "ml100k": convert_ml100k,
-}
-
 
 def available_converters() -> list[str]:
-    """The registered dataset names."""
-    return sorted(CONVERTERS)
+    """The registered dataset names (entry point group ``babelrec.converters``)."""
+    return CONVERTERS.names()
 
 
 def convert(
     name: str, data_dir: str | Path, out_dir: str | Path, *, seed: int = 0
 ) -> ConversionReport:
     """Convert the shared data named `name` into a dataset directory at `out_dir`."""
-    if name not in CONVERTERS:
-        raise DatasetError(
-            f"Unknown dataset {name!r}; choose one of {', '.join(available_converters())}"
-        )
+    converter: Converter = CONVERTERS.get(name)
     data_path = Path(data_dir)
     if not data_path.is_dir():
         raise DatasetError(
@@ -53,7 +41,7 @@ def convert(
             "mind/, xmind_zh/, kmrd/ and ml100k/ (e.g. ../shared/data)."
         )
     started = time.perf_counter()
-    report = CONVERTERS[name](data_path, Path(out_dir), seed)
+    report = converter(data_path, Path(out_dir), seed)
     report.save()
     logger.info("Converted %s in %.1fs: %s", name, time.perf_counter() - started, report.counts)
     return report

@@ -31,13 +31,6 @@ class ConversionReport(BaseModel):
         default_factory=dict, description="Other facts, e.g. matched films."
     )
 
-    def summary(self) -> str:
-        """One line per fact, for a CLI or a log."""
-        lines = [f"{self.name}: " + ", ".join(f"{v} {k}" for k, v in self.counts.items())]
-        lines += [f"  dropped {v}: {k}" for k, v in self.dropped.items()]
-        lines += [f"  {k}: {v}" for k, v in self.notes.items()]
-        return "\n".join(lines)
-
     def save(self) -> None:
         """Store the report beside the dataset (it is not part of the content hash)."""
         path = Path(self.out_dir) / REPORT_FILE

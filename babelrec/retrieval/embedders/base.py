@@ -47,10 +47,6 @@ class Embedder(ABC):
         """Identifies the vector space: vectors of different names must not be mixed."""
         return self.backend
 
-    def config(self) -> dict[str, Any]:
-        """What is needed to rebuild this embedder (stored with a collection)."""
-        return {"embedder": self.backend}
-
     @abstractmethod
     def _embed_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
         """Embed one batch; return an array of shape (len(texts), dimension)."""

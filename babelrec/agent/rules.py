@@ -1,0 +1,294 @@
+"""The deterministic chat path: rules read the message (`intent.py`), the state changes, the
+pipeline recommends and a per-locale sentence answers. No LLM is needed anywhere here.
+
+Retrieval follows the state: topic texts are the user's interests (the embedder reads them),
+items the user asked for "more like" are history (their vectors pull the user vector), and the
+constraints are store filters.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from babelrec.agent.intent import Intent, Reference, parse
+from babelrec.agent.replies import describe, name_of, reply_locale, reply_locales, say
+from babelrec.agent.state import ChatReply, ConversationState
+from babelrec.models import HistoryEntry, Item, Recommendation, UserProfile
+
+if TYPE_CHECKING:
+    from babelrec.pipeline.protocol import RecommendationService
+
+logger = logging.getLogger(__name__)
+
+#: How many topic texts of the current request are kept (oldest dropped first).
+MAX_TOPICS = 3
+#: Items whose similarity to a disliked topic is above this are dropped.
+DISLIKE_SIMILARITY = 0.45
+
+
+def _script_language(text: str) -> str | None:
+    """Han without kana is Chinese: short Chinese requests are too short for a statistical guess."""
+    han = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    kana = any("\u3040" <= ch <= "\u30ff" for ch in text)
+    hangul = any("\uac00" <= ch <= "\ud7af" for ch in text)
+    if hangul:
+        return "ko"
+    if kana:
+        return "ja"
+    return "zh" if han else None
+
+
+def conversation_language(message: str, intent: Intent) -> str:
+    """The language to answer a first message in: its script, the table words it used, or
+    the language detector, in that order."""
+    if script := _script_language(message):
+        return script
+    if intent.locale_hint:
+        return intent.locale_hint
+    from babelrec.i18n.langid import detect_language
+
+    return detect_language(message) or "en"
+
+
+def apply_constraints(state: ConversationState, intent: Intent) -> None:
+    """The hard constraints a message states, applied to the state."""
+    for kind in intent.clear:
+        state.constraints.clear(kind)
+    for kind, values in intent.include.items():
+        state.constraints.include(kind, values)
+    for kind, values in intent.exclude.items():
+        state.constraints.exclude(kind, values)
+
+
+class RulePolicy:
+    """Answers one message by rules; the state is changed in place."""
+
+    def __init__(
+        self, recommender: RecommendationService, *, k: int = 5, explain: bool = True
+    ) -> None:
+        self.recommender = recommender
+        self.k = k
+        self.explain = explain
+
+    def respond(self, session_id: str, state: ConversationState, message: str) -> ChatReply:
+        intent = parse(message)
+        if state.language is None:
+            state.language = conversation_language(message, intent)
+        state.turns += 1
+        if intent.command is not None:
+            return self._command(session_id, state, intent)
+        if intent.answer_language:
+            state.language = intent.answer_language
+            if not intent.is_actionable():
+                return self._reply(session_id, state, say(state.language, "language_changed"))
+        if not intent.is_actionable():
+            return self._clarify(session_id, state)
+        return self._act(session_id, state, intent)
+
+    # -- pieces -------------------------------------------------------------------------------
+
+    def _reply(
+        self,
+        session_id: str,
+        state: ConversationState,
+        text: str,
+        recommendations: list[Recommendation] | None = None,
+        *,
+        clarifying: bool = False,
+        warnings: list[str] | None = None,
+    ) -> ChatReply:
+        state.awaiting_clarification = clarifying
+        return ChatReply(
+            session_id=session_id,
+            text=text,
+            language=reply_locale(state.language),
+            recommendations=recommendations or [],
+            clarifying_question=clarifying,
+            constraints=state.constraints.model_copy(deep=True),
+            warnings=warnings or [],
+        )
+
+    def _clarify(self, session_id: str, state: ConversationState) -> ChatReply:
+        return self._reply(session_id, state, say(state.language, "clarify"), clarifying=True)
+
+    def _command(self, session_id: str, state: ConversationState, intent: Intent) -> ChatReply:
+        if intent.command == "reset":
+            language = state.language
+            fresh = ConversationState(language=language, region=state.region)
+            for name in type(state).model_fields:
+                setattr(state, name, getattr(fresh, name))
+            return self._reply(session_id, state, say(language, "reset"))
+        if intent.command == "lang":
+            code = (intent.command_arg or "").strip().lower()
+            if code not in reply_locales():
+                from babelrec.agent.lexicon import lexicon
+
+                code = lexicon().language_of(code) or code
+            if code in reply_locales():
+                state.language = code
+                return self._reply(session_id, state, say(code, "language_changed"))
+            return self._reply(
+                session_id,
+                state,
+                f"/lang {'|'.join(reply_locales())}",
+                warnings=[f"no replies in {intent.command_arg!r}"],
+            )
+        if intent.command == "quit":
+            return self._reply(session_id, state, say(state.language, "bye"))
+        return self._reply(session_id, state, say(state.language, "help"))
+
+    def _act(self, session_id: str, state: ConversationState, intent: Intent) -> ChatReply:
+        apply_constraints(state, intent)
+        state.disliked_topics = list(
+            dict.fromkeys([*state.disliked_topics, *intent.disliked_topics])
+        )
+
+        like_title: str | None = None
+        for ref in intent.references:
+            item_id = self._resolve(state, ref)
+            if item_id is None:
+                count = len(state.candidates)
+                key = "bad_reference" if count else "no_list"
+                return self._reply(
+                    session_id, state, say(state.language, key, position=ref.position, count=count)
+                )
+            if ref.polarity == "explain":
+                return self._explain(session_id, state, ref.position, item_id)
+            if ref.polarity == "dislike":
+                state.disliked_items = list(dict.fromkeys([*state.disliked_items, item_id]))
+                state.liked_items = [i for i in state.liked_items if i != item_id]
+                state.anchors = [i for i in state.anchors if i != item_id]
+            else:
+                state.liked_items = list(dict.fromkeys([*state.liked_items, item_id]))
+                state.anchors = list(dict.fromkeys([*state.anchors, item_id]))
+                stored = self.recommender.get_items([item_id])
+                if item_id in stored:
+                    like_title = stored[item_id].item.title
+
+        if intent.topic and intent.new_subject and not intent.references:
+            # A new subject starts a new request: earlier "more like" anchors would drag it back.
+            state.topics = [intent.topic]
+            state.anchors = []
+        elif intent.topic and intent.topic not in state.topics:
+            state.topics = [*state.topics, intent.topic][-MAX_TOPICS:]
+
+        more = intent.more and not intent.references
+        recommendations, warnings = self.recommend(state, more=more)
+        constraints_text = describe(state.constraints, state.language)
+        if not recommendations:
+            text = say(state.language, "no_results", constraints=constraints_text)
+        elif like_title is not None:
+            text = say(
+                state.language,
+                "results_like",
+                count=len(recommendations),
+                title=like_title,
+                constraints=constraints_text,
+            )
+        else:
+            key = "results_more" if more else "results"
+            text = say(
+                state.language, key, count=len(recommendations), constraints=constraints_text
+            )
+        return self._reply(session_id, state, text, recommendations, warnings=warnings)
+
+    def _resolve(self, state: ConversationState, ref: Reference) -> str | None:
+        if not state.candidates:
+            return None
+        index = len(state.candidates) - 1 if ref.position == -1 else ref.position - 1
+        return state.candidates[index] if 0 <= index < len(state.candidates) else None
+
+    def _explain(
+        self, session_id: str, state: ConversationState, position: int, item_id: str
+    ) -> ChatReply:
+        stored = self.recommender.get_items([item_id])
+        if item_id not in stored:
+            return self._reply(session_id, state, say(state.language, "no_list"))
+        item = stored[item_id].item
+        reason = self.reason(item, state)
+        text = say(state.language, "explain", position=position, title=item.title, reason=reason)
+        return self._reply(session_id, state, text)
+
+    def reason(self, item: Item, state: ConversationState) -> str:
+        """Why an item fits, in the conversation's language: the pipeline's explanation when it
+        gave one, else the item's facts."""
+        if item.id in state.explanations and state.explanations_language == state.language:
+            return state.explanations[item.id]
+        return say(
+            state.language,
+            "reason",
+            category=name_of("categories", item.category, state.language),
+            region=name_of("regions", item.region, state.language),
+            language=name_of("languages", item.language, state.language),
+        )
+
+    # -- recommending -------------------------------------------------------------------------
+
+    def profile(self, state: ConversationState) -> UserProfile:
+        interests = " ; ".join(state.topics)
+        if not interests and not state.anchors:
+            # Constraints alone ("only English"): describe them, so there is something to embed.
+            interests = describe(state.constraints, state.language).strip(" ()（）") or "news"
+        return UserProfile(
+            language=reply_locale(state.language),
+            region=state.region,
+            interests=interests,
+            history=[HistoryEntry(item_id=i) for i in state.anchors],
+        )
+
+    def recommend(
+        self, state: ConversationState, *, more: bool = False, k: int | None = None
+    ) -> tuple[list[Recommendation], list[str]]:
+        """The next list for the state; it becomes the current candidate list."""
+        k = k or self.k
+        skip = set(state.disliked_items) | (set(state.shown) if more else set())
+        fetch = k + min(len(skip), 40) + (20 if state.constraints.exclude_regions else 0)
+        fetch += 10 if state.disliked_topics else 0
+        result = self.recommender.recommend(
+            self.profile(state),
+            k=fetch,
+            filters=state.constraints.to_filters(),
+            explain=self.explain,
+        )
+        excluded_regions = set(state.constraints.exclude_regions)
+        picks = [
+            r
+            for r in result.items
+            if r.item.id not in skip and r.item.region not in excluded_regions
+        ]
+        picks = self._without_disliked_topics(picks, state.disliked_topics)
+        picks = [r.model_copy(update={"rank": n}) for n, r in enumerate(picks[:k], start=1)]
+        state.candidates = [r.item.id for r in picks]
+        state.explanations = {
+            r.item.id: r.explanation.text for r in picks if r.explanation is not None
+        }
+        state.explanations_language = state.language
+        state.shown = list(dict.fromkeys([*state.shown, *state.candidates]))
+        warnings = [w for w in result.warnings if "passes the filters" not in w]
+        return picks, warnings
+
+    def _without_disliked_topics(
+        self, picks: list[Recommendation], topics: list[str]
+    ) -> list[Recommendation]:
+        """Drop items close to a topic the user rejected ("no politics"), by the embedder."""
+        if not topics or not picks:
+            return picks
+        topic_vecs = self.recommender.embed_queries(topics)
+        stored = self.recommender.get_items([r.item.id for r in picks], with_vectors=True)
+        kept = []
+        for pick in picks:
+            vector = stored[pick.item.id].vector if pick.item.id in stored else None
+            if vector is None:
+                kept.append(pick)
+                continue
+            sims = (
+                topic_vecs
+                @ vector
+                / (np.linalg.norm(topic_vecs, axis=1) * np.linalg.norm(vector) + 1e-9)
+            )
+            if float(sims.max()) < DISLIKE_SIMILARITY:
+                kept.append(pick)
+        return kept

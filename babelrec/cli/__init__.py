@@ -1,0 +1,15 @@
+"""The `babelrec` command line: one module per command, registered on `babelrec.cli.app.app`;
+shared options and the one error handler live in `babelrec.cli.common`. Errors are one line
+(add `--debug` for the traceback)."""
+
+from __future__ import annotations
+
+from babelrec.cli import chat, demo, eval, ingest, recommend, train  # noqa: F401  (registers)
+from babelrec.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

