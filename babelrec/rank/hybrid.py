@@ -18,7 +18,8 @@ the collaborative model knows only, so that
 
 `learn_fusion` fits the weights by pairwise logistic regression (each positive against the
 negatives of its list), L2-regularised toward 0, so that a feature the training lists never
-exercise (e.g. `cold` when no cold item was ever a candidate) stays near 0.
+exercise (e.g. `cold` when no cold item was ever a candidate) stays near 0, and with the
+sources' weights kept non-negative.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ FEATURES = (
     "content_cold",
 )
 RECENT_ITEMS = 20
+MONOTONE = frozenset({"content", "collaborative", "collaborative_recent", "popularity"})
 
 
 def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -127,7 +129,11 @@ def learn_fusion(
 
     start = np.zeros(x.shape[1])
     start[0] = 1.0
-    result = minimize(loss, start, jac=True, method="L-BFGS-B")
+    # More content match, more collaborative evidence or more popularity never counts against an
+    # item: the sources' weights are kept non-negative (correlated sources otherwise trade
+    # signs); the cold-start terms are free.
+    bounds = [(0.0, None) if f in MONOTONE else (None, None) for f in FEATURES]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds[: x.shape[1]])
     return FusionWeights(
         weights=[float(v) for v in result.x], recent_items=recent_items, pairs=len(x), lists=used
     )

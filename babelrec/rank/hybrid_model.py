@@ -45,6 +45,7 @@ class HybridReport(Strict):
 
     users: int
     held_out_users: int
+    negatives: int = Field(description="Sampled items each held-out last item is ranked against.")
     interactions: int
     unknown_items: int = Field(description="Interactions with items the store does not hold.")
     hit_at_10: float
@@ -186,7 +187,7 @@ def train_hybrid(
     embedder: str,
     held_out_share: float = 0.1,
     seed: int = 0,
-    epochs: int = 5,
+    bpr: BPRConfig | None = None,
     progress: Progress | None = None,
 ) -> HybridModel:
     """Learn a `HybridModel` from each user's items (oldest first); see the module docstring."""
@@ -213,6 +214,8 @@ def train_hybrid(
             continue
         task = _Task(user, items[:-1], items[-1], negatives)
         (test if _held_out(user, held_out_share, seed) else train).append(task)
+    if not test and len(train) > 1:
+        test.append(train.pop())  # a tiny log still gets its held-out check
     if not train:
         raise RankerError("need users with at least two known items to learn from")
     step("collaborative model", 0.1)
@@ -230,7 +233,7 @@ def train_hybrid(
     _, l2, held_out_model = best
     step("content weights", 0.35)
 
-    config = BPRConfig(epochs=epochs, seed=seed)
+    config = bpr or BPRConfig(seed=seed)
     fold = {t.user: int(rng.integers(2)) for t in train}
     fusion_lists = []
     for half in (0, 1):
@@ -263,6 +266,7 @@ def train_hybrid(
     report = HybridReport(
         users=len(lists),
         held_out_users=len(test),
+        negatives=max((len(t.negatives) for t in test), default=0),
         interactions=sum(len(s) for s in sequences.values()),
         unknown_items=unknown,
         hit_at_10=_mean(measured, 0),

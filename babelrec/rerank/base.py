@@ -213,6 +213,8 @@ class Reranker(ABC):
 
 def _first_stage_score(cand: Candidate) -> float:
     scores = cand.scores
+    if scores.hybrid is not None:
+        return scores.hybrid
     return scores.bilinear if scores.bilinear is not None else scores.retrieval
 
 
