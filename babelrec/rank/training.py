@@ -10,6 +10,7 @@ import csv
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,21 @@ class Interaction:
     timestamp: float = 0.0
 
 
+def _timestamp(text: str) -> float | None:
+    """Unix seconds, or an ISO 8601 time (naive = UTC), as the eval datasets write it."""
+    if not text.strip():
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+
+
 def read_interactions(path: Path) -> list[Interaction]:
     """Read `user_id,item_id[,timestamp[,rating]]` CSV rows; a bad row is a `CatalogError`."""
     if not path.exists():
@@ -36,13 +52,12 @@ def read_interactions(path: Path) -> list[Interaction]:
         if not reader.fieldnames or not {"user_id", "item_id"} <= set(reader.fieldnames):
             raise CatalogError(f"{path}: needs a header with user_id,item_id[,timestamp]")
         for row in reader:
-            try:
-                stamp = float(row.get("timestamp") or 0.0)
-            except ValueError:
+            stamp = _timestamp(row.get("timestamp") or "")
+            if stamp is None:
                 raise CatalogError(
-                    f"{path}: line {reader.line_num}: timestamp {row['timestamp']!r} is not a "
-                    "number (unix seconds)"
-                ) from None
+                    f"{path}: line {reader.line_num}: timestamp {row['timestamp']!r} is neither "
+                    "unix seconds nor ISO 8601"
+                )
             if not row["user_id"] or not row["item_id"]:
                 raise CatalogError(f"{path}: line {reader.line_num}: empty user_id or item_id")
             rows.append(Interaction(row["user_id"], row["item_id"], stamp))
