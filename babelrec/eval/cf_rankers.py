@@ -73,11 +73,21 @@ def _sample(cases: Sequence[EvalCase], n: int, seed: int) -> list[EvalCase]:
     return [cases[i] for i in sorted(picked)]
 
 
+def ranked_last(model: CollaborativeModel, history: Sequence[str], items: Sequence[str]) -> Any:
+    """The model's scores, with the items it never saw below all the others (its scores can be
+    negative, and 0 would put never-seen items above the known ones it dislikes)."""
+    scores = model.score(history, items)
+    known = model.knows(items)
+    if known.any() and not known.all():
+        scores[~known] = scores[known].min() - 1.0
+    return scores
+
+
 def _ndcg(model: CollaborativeModel, cases: Sequence[EvalCase]) -> float:
     values = [
-        ranking_metrics(c.candidates, model.score(c.history, c.candidates).tolist(), c.positives)[
-            "ndcg@10"
-        ]
+        ranking_metrics(
+            c.candidates, ranked_last(model, c.history, c.candidates).tolist(), c.positives
+        )["ndcg@10"]
         for c in cases
     ]
     return float(np.mean(values)) if values else float("nan")
@@ -116,7 +126,7 @@ def refit(name: str, params: dict[str, Any], context: EvalContext) -> Collaborat
 
 class CollaborativeEvalRanker(EvalRanker):
     """A classic collaborative baseline (`itemknn`, `ease`, `als`), tuned on the training users.
-    Items it never saw score 0."""
+    Items it never saw are ranked below every item it knows."""
 
     def __init__(self, model: str = "ease", grid: dict[str, list[Any]] | None = None) -> None:
         if model not in GRIDS:
@@ -136,7 +146,7 @@ class CollaborativeEvalRanker(EvalRanker):
 
     def score(self, case: EvalCase, context: EvalContext) -> list[float]:
         assert self.model is not None, "prepare() first"
-        return [float(x) for x in self.model.score(case.history, case.candidates)]
+        return [float(x) for x in ranked_last(self.model, case.history, case.candidates)]
 
     def stats(self) -> dict[str, float]:
         return dict(self.figures)

@@ -110,6 +110,16 @@ def test_on_new_items_the_hybrid_falls_back_to_content(dataset: Dataset) -> None
     assert hybrid > popularity + 0.15  # 11 candidates: chance is about 0.4
 
 
+def test_items_a_baseline_never_saw_are_ranked_last() -> None:
+    from babelrec.eval.cf_rankers import ranked_last
+    from babelrec.rank.collaborative import ALS
+
+    model = ALS(factors=2, alpha=1.0).fit([["a", "b"], ["b", "c"], ["c", "d"], ["d", "a"]], 1)
+    scores = ranked_last(model, ["a"], ["b", "new", "c", "d"])
+    assert scores[1] < min(scores[[0, 2, 3]])
+    assert ranked_last(model, ["a"], ["new", "newer"]).tolist() == [0.0, 0.0]
+
+
 def test_pyproject_declares_the_entry_points() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
     declared = pyproject["project"]["entry-points"]["babelrec.eval_rankers"]
