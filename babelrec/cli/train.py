@@ -103,5 +103,6 @@ def _train_hybrid(
     )
     console.print(
         f"trained the hybrid on {report.interactions} interactions in {report.seconds:.1f}s "
+        f"({report.cpu_seconds:.1f}s CPU) "
         f"({unknown} unknown item ids ignored) -> {path}"
     )

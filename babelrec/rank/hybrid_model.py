@@ -55,6 +55,7 @@ class HybridReport(Strict):
     collaborative: str
     params: dict[str, float]
     seconds: float
+    cpu_seconds: float = Field(description="CPU time of this process (all threads).")
 
 
 class HybridMeta(Strict):
@@ -191,7 +192,7 @@ def train_hybrid(
     progress: Progress | None = None,
 ) -> HybridModel:
     """Learn a `HybridModel` from each user's items (oldest first); see the module docstring."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     step = progress or (lambda _label, _done: None)
     catalog = sorted(vectors)
     if not catalog:
@@ -276,6 +277,7 @@ def train_hybrid(
         collaborative="ease",
         params={"l2": l2},
         seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started,
     )
     step("done", 1.0)
     meta = HybridMeta(embedder=embedder, dimension=dimension, fusion=fusion, report=report)

@@ -37,7 +37,9 @@ def test_train_reports_the_held_out_metric_and_time_then_recommend_uses_it(
     assert float(held_out[1]) > float(held_out[3])
     sampled = re.search(r"against (\d+) sampled items", output)
     assert sampled and 20 <= int(sampled[1]) < 30  # the catalog holds 30 stories
-    assert re.search(r"trained the hybrid on 641 interactions in [0-9.]+s \(1 unknown", output)
+    assert re.search(
+        r"trained the hybrid on 641 interactions in [0-9.]+s \([0-9.]+s CPU\) \(1 unknown", output
+    )
     assert len(list(tmp_path.rglob("hybrid.json"))) == 1
 
     history = ["--history", "ko-football-0", "--history", "ko-football-1"]
