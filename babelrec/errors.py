@@ -68,3 +68,7 @@ class PromptError(BabelrecError):
 
 class DatasetError(BabelrecError):
     """An evaluation dataset is missing, malformed, or cannot be converted."""
+
+
+class CrawlError(BabelrecError):
+    """A page, feed or sitemap could not be fetched or used; the crawl reports it and goes on."""

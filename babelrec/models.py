@@ -37,6 +37,10 @@ class Item(Strict):
     region: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code of origin.")
     category: str | None = None
     tags: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Key phrases of the item's text, computed at ingest when not given.",
+    )
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
 
     @field_validator("id", "title")

@@ -154,6 +154,20 @@ class ChatSettings(_Group):
     )
 
 
+class ServiceSettings(_Group):
+    """`babelrec serve`: the HTTP service and its chat page."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535)
+    api_key: SecretStr | None = Field(
+        default=None, description="Bearer token every /v1 request must carry; none: open."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest request body.")
+
+
 class EvalSettings(_Group):
     """The offline evaluation harness."""
 
@@ -206,7 +220,7 @@ LEGACY_NAMES: dict[str, tuple[str, str]] = {
     "chat_agent": ("chat", "agent"),
     "eval_data": ("eval", "data_dir"),
 }
-GROUPS = ("store", "embedder", "retrieval", "llm", "rerank", "chat", "eval")
+GROUPS = ("store", "embedder", "retrieval", "llm", "rerank", "chat", "service", "eval")
 
 
 def _warn(old: str, group: str, field: str, env: bool) -> None:
@@ -301,6 +315,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     rerank: RerankSettings = Field(default_factory=RerankSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @classmethod

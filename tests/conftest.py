@@ -43,10 +43,16 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, log:
 
 
 @contextmanager
-def running_server(command: list[str], port: int, log: Path, timeout: float) -> Iterator[None]:
+def running_server(
+    command: list[str],
+    port: int,
+    log: Path,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> Iterator[None]:
     """Start a server process on 127.0.0.1:`port`, wait until it listens, stop it afterwards."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         wait_for_port(port, proc, timeout, log)
         yield

@@ -36,7 +36,7 @@ def test_readme_python_example_runs(index: int, tmp_path: Path) -> None:
     script.write_text(python_blocks()[index], encoding="utf-8")
     env = {
         **os.environ,
-        "BABELREC_LLM": os.environ.get("BABELREC_README_LLM", "none"),
+        "BABELREC_LLM__BACKEND": os.environ.get("BABELREC_README_LLM", "none"),
         # the checkout, not whatever an editable install resolves from another directory
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }

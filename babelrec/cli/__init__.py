@@ -4,7 +4,7 @@ shared options and the one error handler live in `babelrec.cli.common`. Errors a
 
 from __future__ import annotations
 
-from babelrec.cli import chat, demo, eval, ingest, recommend, train  # noqa: F401  (registers)
+from babelrec.cli import chat, crawl, demo, eval, ingest, recommend, serve, train  # noqa: F401
 from babelrec.cli.app import app
 
 

@@ -1,6 +1,6 @@
 """Reading catalogs (JSONL or CSV) into validated `Item`s, with bad rows reported by line.
 
-A row may carry unknown columns only under `metadata`; `tags` in CSV are `|`- or
+A row may carry unknown columns only under `metadata`; `tags` and `keywords` in CSV are `|`- or
 `,`-separated. Rows without a language get one from `babelrec.i18n.langid`.
 """
 
@@ -70,9 +70,9 @@ def _csv_row(raw: dict[str | None, Any]) -> dict[str, Any] | str:
         assert key is not None
         if value is None or value == "":
             continue
-        if key == "tags":
+        if key in {"tags", "keywords"}:
             sep = "|" if "|" in value else ","
-            row["tags"] = [t.strip() for t in value.split(sep) if t.strip()]
+            row[key] = [t.strip() for t in value.split(sep) if t.strip()]
         elif key in ITEM_FIELDS:
             row[key] = value
         else:
@@ -124,11 +124,12 @@ def read_catalog(path: Path, *, detect_language: bool = True) -> CatalogRead:
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path} is not UTF-8 text: {exc}") from exc
     if detect_language:
-        result.languages_detected = _fill_languages(result.items)
+        result.languages_detected = fill_languages(result.items)
     return result
 
 
-def _fill_languages(items: list[Item]) -> int:
+def fill_languages(items: list[Item]) -> int:
+    """Detect the language of items that have none, in place; returns how many were found."""
     missing = [i for i, item in enumerate(items) if item.language is None]
     if not missing:
         return 0

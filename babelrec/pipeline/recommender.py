@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from babelrec.errors import EmbeddingMismatchError, RankerError
+from babelrec.io.catalog import fill_languages
 from babelrec.models import (
     Candidate,
     Filters,
+    Item,
     Recommendation,
     RecommendationResult,
     StageScores,
@@ -31,7 +33,7 @@ from babelrec.rank.bilinear import BilinearRanker
 from babelrec.rank.hybrid_model import HybridModel
 from babelrec.rank.users import build_user_vector
 from babelrec.retrieval.embedders import Embedder, build_embedder
-from babelrec.retrieval.ingest import IngestSummary, ingest_file
+from babelrec.retrieval.ingest import IngestSummary, ingest_file, ingest_items
 from babelrec.retrieval.store import StoredItem, VectorStore
 from babelrec.settings import Settings
 
@@ -82,6 +84,14 @@ class Recommender:
     ) -> IngestSummary:
         """Add or update the items of a JSONL/CSV catalog (see `babelrec.retrieval.ingest`)."""
         return ingest_file(Path(path), self.store, self.embedder, strict=strict, progress=progress)
+
+    def ingest_items(self, items: Sequence[Item]) -> IngestSummary:
+        """Add or update validated items (languages detected where missing), all or nothing."""
+        listed = list(items)
+        detected = fill_languages(listed)
+        summary = ingest_items(listed, self.store, self.embedder)
+        summary.languages_detected = detected
+        return summary
 
     # -- ranking ---------------------------------------------------------------------------
 

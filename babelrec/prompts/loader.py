@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from babelrec.errors import PromptError
 
-Purpose = Literal["rerank", "verbalizer", "pointwise", "explain"]
+Purpose = Literal["rerank", "verbalizer", "pointwise", "explain", "summary"]
 FALLBACK_LOCALE = "en"
 LOCALES = ("zh", "en", "es", "ja", "ko", "ar")
 
@@ -30,6 +30,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "verbalizer": frozenset(_USER | {"candidates", "last_label"}),
     "pointwise": frozenset(_USER | {"candidate"}),
     "explain": frozenset(_USER | {"candidates"}),
+    "summary": frozenset({"language", "pivot_language", "title", "text"}),
 }
 #: The grounded sentences of explanations: required placeholders of each (explain only).
 EXPLAIN_SENTENCES: dict[str, frozenset[str]] = {

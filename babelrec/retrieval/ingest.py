@@ -18,6 +18,7 @@ from babelrec.errors import CatalogError
 from babelrec.io.catalog import read_catalog
 from babelrec.models import Item, Strict
 from babelrec.retrieval.embedders import Embedder
+from babelrec.retrieval.keywords import with_keywords
 from babelrec.retrieval.store import VectorStore
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,12 @@ def embed_in_batches(
 def ingest_items(
     items: Sequence[Item], store: VectorStore, embedder: Embedder, *, progress: bool = False
 ) -> IngestSummary:
-    """Upsert `items`, embedding only those that are new or changed."""
+    """Upsert `items` (each given keywords unless it has some), embedding only those that are
+    new or changed."""
     import time
 
     started = time.perf_counter()
+    items = with_keywords(items)
     summary = IngestSummary()
     stored = store.get([item.id for item in items])
     to_write: list[Item] = []

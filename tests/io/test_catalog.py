@@ -70,3 +70,9 @@ def test_non_utf8_is_a_catalog_error(tmp_path: Path) -> None:
     path.write_bytes('{"id": "a", "title": "caf\xe9"}\n'.encode("latin-1"))
     with pytest.raises(CatalogError, match="UTF-8"):
         read_catalog(path)
+
+
+def test_csv_keywords_are_split_like_tags(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,title,keywords\nx,Phone,5G|battery life\n", encoding="utf-8")
+    assert read_catalog(path).items[0].keywords == ["5G", "battery life"]
