@@ -327,6 +327,9 @@ class StageScores(Strict):
 
     retrieval: float = Field(description="Cosine similarity of user and item vectors.")
     bilinear: float | None = Field(default=None, description="R(u,i) = sum_j w_ij u_j i_j.")
+    hybrid: float | None = Field(
+        default=None, description="Fused content, collaborative and popularity score."
+    )
     llm: float | None = Field(default=None, description="Normalised LLM reranker score.")
     final: float
 

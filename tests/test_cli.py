@@ -116,7 +116,7 @@ def test_train_saves_weights_that_recommend_then_uses(tmp_path: Path) -> None:
         + "u0,unknown-item,9\n",
         encoding="utf-8",
     )
-    result = runner.invoke(app, ["train", str(log), "--epochs", "2", *common])
+    result = runner.invoke(app, ["train", str(log), "--epochs", "2", "--bilinear-only", *common])
     assert result.exit_code == 0, result.output
     assert "trained shared weights on 18 examples (1 unknown item ids ignored)" in result.output
     rec = runner.invoke(app, ["recommend", "--interests", "topic 1", "--json", "--no-llm", *common])

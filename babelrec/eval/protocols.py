@@ -54,7 +54,7 @@ class ProtocolResult(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    protocol: Literal["impressions", "leave-last-out"]
+    protocol: Literal["impressions", "leave-last-out", "new-items"]
     dataset_hash: str
     cases: list[EvalCase]
     skipped: dict[str, int] = Field(default_factory=dict, description="Left out, per reason.")

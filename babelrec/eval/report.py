@@ -61,8 +61,7 @@ def _table(summary: dict[str, Any], metrics: tuple[str, ...], higher_is_better: 
     return "\n".join(lines)
 
 
-def _comparison_table(summary: dict[str, Any]) -> str:
-    comparisons = summary["comparisons"]
+def _comparison_table(comparisons: dict[str, Any]) -> str:
     lines = [
         f"Each ranker against the baseline `{comparisons['baseline']}`, per user: mean difference, "
         "95% bootstrap interval, Wilcoxon signed-rank p-value.",
@@ -148,7 +147,8 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         "## Paired comparison",
         "",
-        _comparison_table(summary),
+        _comparison_table(summary["comparisons"]),
+        *[f"\n{_comparison_table(more)}" for more in summary.get("more_comparisons", [])],
         "",
         "## Further paired comparisons",
         "",

@@ -32,6 +32,7 @@ from babelrec.eval.language_penalty import (
     swapped_scores,
 )
 from babelrec.eval.metrics import EvalReport, evaluate
+from babelrec.eval.new_items import new_item_cases
 from babelrec.eval.protocols import EvalCase, ProtocolResult, impression_cases, leave_last_out_cases
 from babelrec.eval.rankers import EvalContext, build_ranker
 from babelrec.eval.spaces import SpaceVectors, embed_translations
@@ -259,6 +260,17 @@ def _paired(a: EvalReport, b: EvalReport, metrics: Sequence[str], seed: int) -> 
     return out
 
 
+def compare(
+    reports: dict[str, EvalReport], baseline: str, metrics: Sequence[str], seed: int
+) -> dict[str, dict[str, Any]]:
+    """Paired per-user comparison of every other ranker against `baseline`, per metric."""
+    return {
+        label: _paired(reports[baseline], report, metrics, seed)
+        for label, report in reports.items()
+        if label != baseline
+    }
+
+
 def run_experiment(
     experiment: Experiment,
     *,
@@ -274,7 +286,16 @@ def run_experiment(
     started = time.perf_counter()
     data_path = resolve_data_dir(experiment, data_dir)
     dataset = prepared_dataset(experiment, data_path, cache_dir)
-    protocol = make_cases(experiment, dataset, cache_dir)
+    if experiment.protocol.kind == "new-items":
+        protocol, dataset = new_item_cases(
+            dataset,
+            share=experiment.protocol.new_item_share,
+            n_negatives=experiment.protocol.negatives or 99,
+            seed=experiment.seed,
+            min_history=experiment.protocol.min_history,
+        )
+    else:
+        protocol = make_cases(experiment, dataset, cache_dir)
     train, test = split_cases(protocol.cases, experiment.test_fraction, experiment.seed)
     if limit is not None:
         test = test[:limit]
@@ -348,17 +369,17 @@ def run_experiment(
             "by_item_language": breakdown(report, test, target_language, experiment.metrics),
         }
 
-    comparisons: dict[str, dict[str, Any]] = {}
-    base = reports[experiment.baseline]
-    for label, report in reports.items():
-        if label == experiment.baseline:
-            continue
-        comparisons[label] = _paired(base, report, experiment.metrics, experiment.seed)
+    comparisons = compare(reports, experiment.baseline, experiment.metrics, experiment.seed)
     pairs: dict[str, dict[str, Any]] = {}
     for label_a, label_b in experiment.pairs:
         pairs[f"{label_b} vs {label_a}"] = _paired(
             reports[label_a], reports[label_b], experiment.metrics, experiment.seed
         )
+    more = {
+        name: compare(reports, name, experiment.metrics, experiment.seed)
+        for name in experiment.also_compare
+        if name != experiment.baseline
+    }
 
     summary = {
         "experiment": experiment.model_dump(mode="json"),
@@ -387,6 +408,7 @@ def run_experiment(
         ],
         "details": results,
         "comparisons": {"baseline": experiment.baseline, "against": comparisons, "pairs": pairs},
+        "more_comparisons": [{"baseline": name, "against": c} for name, c in more.items()],
         "seconds": time.perf_counter() - started,
     }
     write_report(summary, out_dir)

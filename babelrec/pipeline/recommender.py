@@ -1,6 +1,7 @@
 """`Recommender`: the pipeline facade behind the CLI, the chat agent and the Python API.
 
-retrieve (Chroma, by user vector and filters) -> first ranking (bilinear) -> optional LLM
+retrieve (Chroma, by user vector and filters) -> first ranking (the hybrid of content,
+collaborative and popularity when `babelrec train` learned one, else bilinear) -> optional LLM
 rerank and explanations. Each stage's score is kept on every result.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from babelrec.errors import RankerError
+from babelrec.errors import EmbeddingMismatchError, RankerError
 from babelrec.io.catalog import fill_languages
 from babelrec.models import (
     Candidate,
@@ -27,7 +28,9 @@ from babelrec.models import (
     UserProfile,
 )
 from babelrec.pipeline.generative import GenerativeStage
+from babelrec.pipeline.hybrid import hybrid_candidates
 from babelrec.rank.bilinear import BilinearRanker
+from babelrec.rank.hybrid_model import HybridModel
 from babelrec.rank.users import build_user_vector
 from babelrec.retrieval.agnostic import agnostic_query, searched_languages, store_space
 from babelrec.retrieval.embedders import Embedder, build_embedder
@@ -38,6 +41,7 @@ from babelrec.settings import Settings
 logger = logging.getLogger(__name__)
 
 BILINEAR_FILE = "bilinear.npz"
+HYBRID_DIR = "hybrid"
 
 
 class Recommender:
@@ -54,6 +58,7 @@ class Recommender:
         self.embedder = embedder
         self.store = store
         self.ranker = ranker or self._load_ranker()
+        self.hybrid: HybridModel | None = self._load_hybrid()
         self.generative = GenerativeStage(settings)
 
     @classmethod
@@ -134,6 +139,36 @@ class Recommender:
             return {i: found[i].vector for i in keys}  # type: ignore[misc]
         return dict(zip(keys, matrix, strict=True))
 
+    @property
+    def hybrid_path(self) -> Path:
+        return self.store.artifact_dir / HYBRID_DIR
+
+    def _load_hybrid(self) -> HybridModel | None:
+        """The hybrid first stage saved with the store by `babelrec train`, if any."""
+        if not (self.hybrid_path / "hybrid.json").exists():
+            return None
+        try:
+            return HybridModel.load(
+                self.hybrid_path, embedder=self.embedder.name, dimension=self.embedder.dimension
+            )
+        except EmbeddingMismatchError as exc:
+            logger.warning("ignoring the hybrid model: %s", exc)
+            return None
+
+    def save_hybrid(self, model: HybridModel) -> Path:
+        """Save `model` with the store and use it from now on."""
+        if (model.meta.embedder, model.meta.dimension) != (
+            self.embedder.name,
+            self.embedder.dimension,
+        ):
+            raise EmbeddingMismatchError(
+                f"the hybrid model was trained for {model.meta.embedder} vectors, but the store "
+                f"holds {self.embedder.name} ones"
+            )
+        model.save(self.hybrid_path)
+        self.hybrid = model
+        return self.hybrid_path
+
     def profile_for(
         self, user_or_text: UserProfile | str, language: str | None = None
     ) -> UserProfile:
@@ -154,7 +189,8 @@ class Recommender:
         filters: Filters | None = None,
         timings: dict[str, float] | None = None,
     ) -> tuple[list[Candidate], list[str]]:
-        """Retrieve and bilinear-rank candidates; returns them (best first) and unknown ids."""
+        """Retrieve and rank candidates (with the hybrid model when one was trained, else the
+        bilinear ranker); returns them (best first) and unknown history ids."""
         timings = timings if timings is not None else {}
         started = time.perf_counter()
         space, stats = store_space(
@@ -202,7 +238,11 @@ class Recommender:
 
         started = time.perf_counter()
         candidates: list[Candidate] = []
-        if hits:
+        if self.hybrid is not None:
+            candidates = hybrid_candidates(
+                self.hybrid, self.store, user, user_vec.vector, hits, filters
+            )
+        elif hits:
             ids = [hit.item.id for hit in hits]
             if agnostic:
                 matrix = np.stack([hit.vector for hit in hits])  # type: ignore[misc]
@@ -265,6 +305,7 @@ class Recommender:
             for pos, c in enumerate(stage.candidates[:k], start=1)
         ]
         ranker = "bilinear" if not self.ranker.is_identity else "bilinear(identity)"
+        ranker = "hybrid" if self.hybrid is not None else ranker
         timings["total"] = time.perf_counter() - started
         return RecommendationResult(
             user=user,

@@ -1,4 +1,5 @@
-"""First ranking: user vectors, the bilinear ranker and its BPR training."""
+"""First ranking: user vectors, the bilinear ranker and its BPR training, collaborative models
+and the hybrid that fuses them."""
 
 from __future__ import annotations
 

@@ -253,6 +253,8 @@ def require_information(scores: Mapping[str, float]) -> None:
 
 def _first_stage_score(cand: Candidate) -> float:
     scores = cand.scores
+    if scores.hybrid is not None:
+        return scores.hybrid
     return scores.bilinear if scores.bilinear is not None else scores.retrieval
 
 

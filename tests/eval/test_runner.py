@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from babelrec.cli import app
 from babelrec.errors import ConfigError
 from babelrec.eval.experiment import EXPERIMENTS_DIR, Experiment, load_experiment
+from babelrec.eval.rankers import build_ranker
 from babelrec.eval.runner import dataset_dir, run_experiment, split_cases
 
 from .conftest import Converted
@@ -75,14 +76,17 @@ def test_small_run_on_real_data_writes_the_three_outputs(
 
 def test_bundled_experiments_are_valid() -> None:
     names = {p.stem for p in EXPERIMENTS_DIR.glob("*.yaml")}
+    films = {f"{d}{v}" for d in ("kmrd", "ml100k") for v in ("", "_full", "_new_items")}
     assert names == {
         "mind_zh", "mind_mixed", "mind_paired", "mind_paired_e5", "mind_paired_llm",
-        "mind_zh_space", "kmrd",
-        "ml100k", "mind_zh_llm",
+        "mind_zh_space", "mind_zh_llm", *films,
     }  # fmt: skip
     for name in names:
         experiment = load_experiment(EXPERIMENTS_DIR / f"{name}.yaml")
         assert experiment.baseline in {r.display for r in experiment.rankers}
+        for ranker in experiment.rankers:
+            if ranker.name != "llm":
+                build_ranker(ranker.name, dict(ranker.options))
 
 
 def test_bad_experiment_files_fail_with_the_field(tmp_path: Path) -> None:

@@ -1,0 +1,206 @@
+"""The hybrid first stage: content, collaborative and popularity scores fused with weights
+learned from training users, with the cold-start cases handled explicitly.
+
+For one user and one candidate list, `fusion_features` turns the three sources into features:
+each source is standardised over the list (z-score), collaborative and popularity over the items
+the collaborative model knows only, so that
+
+- an item with no interactions (cold) gets 0 for both, which is "average" among the warm items,
+  plus a `cold` flag and a `content_cold` term through which the learned weights can move it
+  and let content decide its place: with only cold candidates the order is the content order;
+- a user with no known history gets collaborative scores of 0 for every item, so the ranking is
+  content (the stated interests) plus popularity;
+- taste drifts: besides the whole history, the collaborative model also scores the candidates
+  from the last `recent_items` of it (`collaborative_recent`), and the fusion weighs the two;
+- history items the collaborative model does not know (e.g. the same films catalogued in another
+  language) can be bridged to their nearest known item in the multilingual vector space
+  (`bridge_history`), so such a user still gets collaborative scores.
+
+`learn_fusion` fits the weights by pairwise logistic regression (each positive against the
+negatives of its list), L2-regularised toward 0, so that a feature the training lists never
+exercise (e.g. `cold` when no cold item was ever a candidate) stays near 0, and with the
+sources' weights kept non-negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import Field
+from scipy.optimize import minimize
+
+from babelrec.errors import RankerError
+from babelrec.models import Strict
+from babelrec.rank.collaborative import CollaborativeModel
+
+FEATURES = (
+    "content",
+    "collaborative",
+    "collaborative_recent",
+    "popularity",
+    "cold",
+    "content_cold",
+)
+RECENT_ITEMS = 20
+MONOTONE = frozenset({"content", "collaborative", "collaborative_recent", "popularity"})
+
+
+def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(values), dtype=np.float64)
+    if mask.sum() < 2:
+        return out
+    chosen = values[mask].astype(np.float64)
+    std = float(chosen.std())
+    if std > 1e-12:
+        out[mask] = (chosen - chosen.mean()) / std
+    return out
+
+
+def fusion_features(
+    content: np.ndarray,
+    collaborative: np.ndarray,
+    recent: np.ndarray,
+    popularity: np.ndarray,
+    known: np.ndarray,
+) -> np.ndarray:
+    """One row of `FEATURES` per candidate (see the module docstring)."""
+    n = len(content)
+    if not (len(collaborative) == len(recent) == len(popularity) == len(known) == n):
+        raise RankerError("every source needs one score per candidate")
+    known = np.asarray(known, dtype=bool)
+    cold = (~known).astype(np.float64)
+    c = _zscore(np.asarray(content), np.ones(n, dtype=bool))
+    cf = _zscore(np.asarray(collaborative), known)
+    cf_recent = _zscore(np.asarray(recent), known)
+    pop = _zscore(np.log1p(np.asarray(popularity, dtype=np.float64)), known)
+    return np.stack([c, cf, cf_recent, pop, cold, c * cold], axis=1)
+
+
+class FusionWeights(Strict):
+    """Learned weights over `FEATURES`, and what they were learned from."""
+
+    features: list[str] = Field(default_factory=lambda: list(FEATURES))
+    weights: list[float]
+    recent_items: int = Field(default=RECENT_ITEMS, ge=1, description="History tail folded in.")
+    pairs: int = Field(default=0, ge=0, description="Training pairs (positive, negative).")
+    lists: int = Field(default=0, ge=0, description="Training candidate lists.")
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        if features.shape[1] != len(self.weights):
+            raise RankerError(f"{features.shape[1]} features for {len(self.weights)} weights")
+        out: np.ndarray = features @ np.asarray(self.weights)
+        return out
+
+
+def learn_fusion(
+    lists: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    l2: float = 1e-3,
+    max_negatives: int = 50,
+    seed: int = 0,
+    recent_items: int = RECENT_ITEMS,
+) -> FusionWeights:
+    """Pairwise logistic regression over (features, 0/1 labels) of training candidate lists."""
+    rng = np.random.default_rng(seed)
+    diffs: list[np.ndarray] = []
+    used = 0
+    for features, labels in lists:
+        labels = np.asarray(labels, dtype=bool)
+        pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
+        if not len(pos) or not len(neg):
+            continue
+        if len(neg) > max_negatives:
+            neg = rng.choice(neg, size=max_negatives, replace=False)
+        used += 1
+        diffs.append(
+            (features[pos][:, None, :] - features[neg][None, :, :]).reshape(-1, features.shape[1])
+        )
+    if not diffs:
+        raise RankerError("no training list has both a positive and a negative candidate")
+    x = np.concatenate(diffs)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        margin = x @ w
+        value = np.logaddexp(0.0, -margin).mean() + l2 * float(w @ w)
+        grad = -(x * (1.0 / (1.0 + np.exp(np.clip(margin, -30, 30))))[:, None]).mean(axis=0)
+        return float(value), grad + 2 * l2 * w
+
+    start = np.zeros(x.shape[1])
+    start[0] = 1.0
+    # More content match, more collaborative evidence or more popularity never counts against an
+    # item: the sources' weights are kept non-negative (correlated sources otherwise trade
+    # signs); the cold-start terms are free.
+    bounds = [(0.0, None) if f in MONOTONE else (None, None) for f in FEATURES]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds[: x.shape[1]])
+    return FusionWeights(
+        weights=[float(v) for v in result.x], recent_items=recent_items, pairs=len(x), lists=used
+    )
+
+
+def bridge_history(
+    history: Sequence[str],
+    model: CollaborativeModel,
+    vectors: Mapping[str, np.ndarray],
+    *,
+    threshold: float = 0.9,
+) -> list[str]:
+    """The history with each item the model does not know replaced by the known item nearest to
+    it in the vector space, when their cosine is at least `threshold` (else left out).
+
+    Items are assumed L2-normalised, as babelrec's embedders return them.
+    """
+    known_ids = [i for i in model.item_ids if i in vectors]
+    unknown = [i for i in history if i not in model.item_index and i in vectors]
+    bridged = [i for i in history if i in model.item_index]
+    if not unknown or not known_ids:
+        return bridged
+    matrix = np.stack([vectors[i] for i in known_ids])
+    similarity = np.stack([vectors[i] for i in unknown]) @ matrix.T
+    best = similarity.argmax(axis=1)
+    for row, column in enumerate(best):
+        if similarity[row, column] >= threshold:
+            bridged.append(known_ids[int(column)])
+    return bridged
+
+
+def candidate_features(
+    model: CollaborativeModel,
+    content: np.ndarray,
+    history: Sequence[str],
+    item_ids: Sequence[str],
+    recent_items: int = RECENT_ITEMS,
+) -> np.ndarray:
+    """`fusion_features` of `item_ids` for a user with `history` (oldest first) and these content
+    scores; `collaborative_recent` folds in the last `recent_items` of the history only."""
+    if len(content) != len(item_ids):
+        raise RankerError(f"{len(content)} content scores for {len(item_ids)} items")
+    full = model.score(history, item_ids)
+    recent = (
+        full if len(history) <= recent_items else model.score(history[-recent_items:], item_ids)
+    )
+    return fusion_features(
+        np.asarray(content, dtype=np.float64),
+        full,
+        recent,
+        model.popularity(item_ids),
+        model.knows(item_ids),
+    )
+
+
+@dataclass
+class HybridRanker:
+    """A fitted collaborative model and fusion weights; content scores come from the caller."""
+
+    collaborative: CollaborativeModel
+    fusion: FusionWeights
+
+    def score(
+        self, content: np.ndarray, history: Sequence[str], item_ids: Sequence[str]
+    ) -> np.ndarray:
+        """Fused scores of `item_ids` for a user with `history` and these content scores."""
+        features = candidate_features(
+            self.collaborative, content, history, item_ids, self.fusion.recent_items
+        )
+        return self.fusion.score(features)

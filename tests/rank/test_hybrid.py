@@ -1,0 +1,135 @@
+"""The hybrid's fusion and cold-start logic, with a real collaborative model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from babelrec.errors import RankerError
+from babelrec.rank.collaborative import EASE
+from babelrec.rank.hybrid import (
+    FEATURES,
+    FusionWeights,
+    HybridRanker,
+    bridge_history,
+    candidate_features,
+    fusion_features,
+    learn_fusion,
+)
+from tests.rank.test_collaborative import two_tastes
+
+# Content, collaborative and popularity all count; cold items lean a little more on content.
+WEIGHTS = FusionWeights(weights=[0.5, 0.5, 0.5, 0.3, 0.0, 0.5])
+
+
+@pytest.fixture(scope="module")
+def model() -> EASE:
+    lists = two_tastes()
+    lists += [["a0"]] * 30  # a0 is the most popular item
+    return EASE(l2=1.0).fit(lists, threads=1)  # type: ignore[return-value]
+
+
+def test_cold_items_get_neutral_collaborative_features_and_a_flag() -> None:
+    features = fusion_features(
+        content=np.array([0.1, 0.5, 0.9]),
+        collaborative=np.array([2.0, 0.0, 0.0]),
+        recent=np.array([1.0, 0.0, 0.0]),
+        popularity=np.array([10.0, 3.0, 0.0]),
+        known=np.array([True, True, False]),
+    )
+    column = dict(zip(FEATURES, features.T, strict=True))
+    assert column["cold"].tolist() == [0.0, 0.0, 1.0]
+    assert column["collaborative"][2] == column["collaborative_recent"][2] == 0.0
+    assert column["popularity"][2] == 0.0
+    assert column["collaborative"][0] > 0 > column["collaborative"][1]
+    assert column["content_cold"][:2].tolist() == [0.0, 0.0]
+    assert column["content_cold"][2] == column["content"][2] > 0
+
+
+def test_an_item_without_interactions_is_ranked_by_content(model: EASE) -> None:
+    ranker = HybridRanker(model, WEIGHTS)
+    candidates = ["new-far", "new-near", "new-middle"]
+    scores = ranker.score(np.array([0.1, 0.9, 0.5]), ["a0", "a1"], candidates)
+    assert [candidates[i] for i in np.argsort(-scores)] == ["new-near", "new-middle", "new-far"]
+
+
+def test_a_cold_item_close_in_content_beats_warm_items_far_in_taste(model: EASE) -> None:
+    ranker = HybridRanker(model, WEIGHTS)
+    candidates = ["b4", "b5", "new"]
+    scores = ranker.score(np.array([0.0, 0.0, 1.0]), ["a0", "a1", "a2"], candidates)
+    assert int(np.argmax(scores)) == 2
+
+
+def test_a_user_without_history_is_ranked_by_interests_and_popularity(model: EASE) -> None:
+    ranker = HybridRanker(model, WEIGHTS)
+    candidates = ["a0", "a3", "b3"]
+    # Equal interest match: the popular item first.
+    scores = ranker.score(np.array([0.5, 0.5, 0.5]), [], candidates)
+    assert int(np.argmax(scores)) == 0
+    features = candidate_features(model, np.zeros(3), [], candidates)
+    assert features[:, 1].tolist() == features[:, 2].tolist() == [0.0] * 3
+    # A clear interest match wins over popularity.
+    scores = ranker.score(np.array([0.0, 0.0, 1.0]), [], candidates)
+    assert int(np.argmax(scores)) == 2
+
+
+def test_learn_fusion_finds_the_source_that_predicts_the_labels() -> None:
+    rng = np.random.default_rng(0)
+    lists = []
+    for _ in range(200):
+        content, cf, pop = rng.normal(size=(3, 20))
+        labels = np.zeros(20, dtype=bool)
+        labels[int(np.argmax(cf + 0.3 * rng.normal(size=20)))] = True
+        known = np.ones(20, dtype=bool)
+        lists.append((fusion_features(content, cf, cf, np.exp(pop), known), labels))
+    fusion = learn_fusion(lists)
+    weights = dict(zip(fusion.features, fusion.weights, strict=True))
+    assert weights["collaborative"] + weights["collaborative_recent"] > 1.0
+    assert abs(weights["content"]) < 0.3 and abs(weights["popularity"]) < 0.3
+    assert fusion.lists == 200 and fusion.pairs == 200 * 19
+
+
+def test_learn_fusion_needs_a_positive_and_a_negative() -> None:
+    features = np.zeros((3, len(FEATURES)))
+    with pytest.raises(RankerError, match="positive and a negative"):
+        learn_fusion([(features, np.array([True, True, True]))])
+
+
+def test_bridge_maps_other_language_history_to_known_twins(model: EASE) -> None:
+    rng = np.random.default_rng(1)
+    vectors = {}
+    for item in model.item_ids:
+        v = rng.normal(size=16)
+        vectors[item] = v / np.linalg.norm(v)
+        twin = vectors[item] + 0.05 * rng.normal(size=16)  # the same film, catalogued in Korean
+        vectors[f"ko-{item}"] = twin / np.linalg.norm(twin)
+    vectors["ko-unrelated"] = -vectors["a0"]
+    history = ["ko-a0", "ko-a1", "ko-unrelated", "no-vector"]
+    bridged = bridge_history(history, model, vectors, threshold=0.9)
+    assert sorted(bridged) == ["a0", "a1"]
+    candidates = ["a4", "b4"]
+    assert model.score(history, candidates).tolist() == [0.0, 0.0]
+    scores = model.score(bridged, candidates)
+    assert scores[0] > scores[1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    content=arrays(np.float64, st.integers(2, 30), elements=st.floats(-5, 5)),
+    w_content=st.floats(0.01, 3),
+    w_other=st.lists(st.floats(-3, 3), min_size=4, max_size=4),
+)
+def test_with_only_cold_candidates_the_order_is_the_content_order(
+    content: np.ndarray, w_content: float, w_other: list[float]
+) -> None:
+    n = len(content)
+    zeros = np.zeros(n)
+    features = fusion_features(content, zeros, zeros, zeros, np.zeros(n, dtype=bool))
+    weights = FusionWeights(weights=[w_content, *w_other, 0.0])
+    scores = weights.score(features)
+    assert np.all(np.isfinite(scores))
+    order = np.argsort(-content, kind="stable")
+    assert np.all(np.diff(scores[order]) <= 1e-9)
