@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from babelrec.cli import app
 from babelrec.errors import ConfigError
 from babelrec.eval.experiment import EXPERIMENTS_DIR, Experiment, load_experiment
+from babelrec.eval.prepare import dataset_dir
 from babelrec.eval.rankers import build_ranker
-from babelrec.eval.runner import dataset_dir, run_experiment, split_cases
+from babelrec.eval.runner import run_experiment, split_cases
 
 from .conftest import Converted
 

@@ -179,7 +179,7 @@ def test_train_accepts_the_interactions_csv_that_the_dataset_writer_produces(
     runner = CliRunner()
     common = ["--data-dir", str(tmp_path / "store"), "--embedder", "hashing"]
     assert runner.invoke(app, ["ingest", str(catalog), *common]).exit_code == 0
-    result = runner.invoke(app, ["train", str(log), "--epochs", "2", *common])
+    result = runner.invoke(app, ["train", str(log), "--epochs", "2", "--bilinear-only", *common])
     assert result.exit_code == 0, result.output
     assert "trained shared weights on 18 examples (0 unknown item ids ignored)" in result.output
 
