@@ -12,6 +12,7 @@ import numpy as np
 
 from babelrec.models import Candidate, Filters, Item, StageScores, UserProfile
 from babelrec.rank.hybrid_model import HybridModel
+from babelrec.retrieval.language_space import LanguageSpace
 from babelrec.retrieval.store import Hit, VectorStore
 
 #: Collaborative suggestions added to the vector-search candidates.
@@ -40,8 +41,10 @@ def hybrid_candidates(
     hits: list[Hit],
     filters: Filters | None,
     suggested: int = SUGGESTED,
+    space: LanguageSpace | None = None,
 ) -> list[Candidate]:
-    """Search hits plus collaborative suggestions, scored by `model`, best first."""
+    """Search hits plus collaborative suggestions, scored by `model`, best first. With a
+    language `space`, item vectors are compared in it, as the user vector and training were."""
     history = user.history_ids
     ids = [hit.item.id for hit in hits]
     extra = model.suggest(history, suggested, exclude=ids)
@@ -54,6 +57,8 @@ def hybrid_candidates(
     if not ids:
         return []
     matrix = np.stack([stored[i].vector for i in ids])  # type: ignore[misc]
+    if space is not None and not space.is_identity:
+        matrix = space.transform(matrix, [items[i].language for i in ids])
     content = model.bilinear.score(user_vector, ids, matrix)
     fused = model.score(user_vector, history, ids, matrix)
     similarity = matrix @ user_vector

@@ -240,7 +240,7 @@ class Recommender:
         candidates: list[Candidate] = []
         if self.hybrid is not None:
             candidates = hybrid_candidates(
-                self.hybrid, self.store, user, user_vec.vector, hits, filters
+                self.hybrid, self.store, user, user_vec.vector, hits, filters, space=space
             )
         elif hits:
             ids = [hit.item.id for hit in hits]
