@@ -30,6 +30,7 @@ def test_the_fixture_skips_or_fails_naming_the_path(
 ) -> None:
     find = eval_data_dir.__wrapped__  # the fixture's own function, called outside a session
     monkeypatch.delenv("BABELREC_EVAL_DATA", raising=False)
+    monkeypatch.delenv("BABELREC_EVAL__REQUIRE_DATA", raising=False)  # CI sets it
     monkeypatch.setenv("BABELREC_EVAL__DATA_DIR", str(tmp_path))
     with pytest.raises(
         pytest.skip.Exception, match=re.escape(f"evaluation data not found at {tmp_path} ")
