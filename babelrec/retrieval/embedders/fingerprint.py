@@ -14,11 +14,12 @@ import logging
 import sqlite3
 from pathlib import Path
 
+from babelrec.digest import file_sha256 as file_digest
+
 logger = logging.getLogger(__name__)
 
 #: Characters of the hex digest that go into an embedder's identity.
 SHORT = 12
-_CHUNK = 1 << 20
 
 
 def _model_files(folder: Path) -> list[Path]:
@@ -31,14 +32,6 @@ def _model_files(folder: Path) -> list[Path]:
         if path.is_file():
             files.append(path)
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _DigestCache:
