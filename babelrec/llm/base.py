@@ -159,6 +159,12 @@ class LLM(ABC):
 
     # -- public API ------------------------------------------------------------------------
 
+    def _cache_key(self, kind: str, messages: Sequence[ChatMessage], *request: Any) -> str:
+        """What an answer depends on: this backend and model, the call kind, the messages and
+        the rest of the request."""
+        chat = [m.model_dump() for m in messages]
+        return cache_key(CACHE_VERSION, self.name, self.model_id, kind, chat, *request)
+
     def complete_structured(
         self,
         messages: Sequence[ChatMessage],
@@ -175,15 +181,7 @@ class LLM(ABC):
         """
         schema = schema or response_model.model_json_schema()
         params = params or GenerationParams()
-        key = cache_key(
-            CACHE_VERSION,
-            self.name,
-            self.model_id,
-            "structured",
-            [m.model_dump() for m in messages],
-            schema,
-            params,
-        )
+        key = self._cache_key("structured", messages, schema, params)
         started = time.perf_counter()
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.calls.append(CallRecord(kind="structured", cached=True))
@@ -254,15 +252,7 @@ class LLM(ABC):
         """
         if not options:
             return {}
-        key = cache_key(
-            CACHE_VERSION,
-            self.name,
-            self.model_id,
-            "logprobs",
-            [m.model_dump() for m in messages],
-            list(options),
-            answer_prefix,
-        )
+        key = self._cache_key("logprobs", messages, list(options), answer_prefix)
         started = time.perf_counter()
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.calls.append(CallRecord(kind="logprobs", cached=True))

@@ -35,6 +35,7 @@ from babelrec.rank.users import build_user_vector
 from babelrec.retrieval.agnostic import agnostic_query, searched_languages, store_space
 from babelrec.retrieval.embedders import Embedder, build_embedder
 from babelrec.retrieval.ingest import IngestSummary, ingest_file, ingest_items
+from babelrec.retrieval.language_space import LanguageSpace, LanguageStats
 from babelrec.retrieval.store import StoredItem, VectorStore
 from babelrec.settings import Settings
 
@@ -119,17 +120,20 @@ class Recommender:
         self.ranker = ranker
         return self.ranker_path
 
+    def language_space(self) -> tuple[LanguageSpace, LanguageStats | None]:
+        """The space the first stage compares vectors in, fitted from the store's statistics."""
+        retrieval = self.settings.retrieval
+        return store_space(
+            self.store, retrieval.language_space, shrinkage=retrieval.language_shrinkage
+        )
+
     def item_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored items' vectors in the space the first stage ranks in (for training W)."""
         stored = self.store.get(ids, with_vectors=True)
         found = {i: s for i, s in stored.items() if s.vector is not None}
         if not found:
             return {}
-        space, _ = store_space(
-            self.store,
-            self.settings.retrieval.language_space,
-            shrinkage=self.settings.retrieval.language_shrinkage,
-        )
+        space, _ = self.language_space()
         keys = list(found)
         matrix = space.transform(
             np.stack([found[i].vector for i in keys]),  # type: ignore[misc]
@@ -193,11 +197,7 @@ class Recommender:
         bilinear ranker); returns them (best first) and unknown history ids."""
         timings = timings if timings is not None else {}
         started = time.perf_counter()
-        space, stats = store_space(
-            self.store,
-            self.settings.retrieval.language_space,
-            shrinkage=self.settings.retrieval.language_shrinkage,
-        )
+        space, stats = self.language_space()
         agnostic = not space.is_identity
         if (
             self.settings.retrieval.language_space != "none"
