@@ -165,7 +165,7 @@ def command(
 
 
 def print_result(result: RecommendationResult, *, title: str | None = None) -> None:
-    table = Table(title=title, show_lines=False, title_justify="left")
+    table = Table(title=escape(title) if title else None, show_lines=False, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("item")
     table.add_column("lang")
