@@ -10,8 +10,10 @@ the collaborative model knows only, so that
   and let content decide its place: with only cold candidates the order is the content order;
 - a user with no known history gets collaborative scores of 0 for every item, so the ranking is
   content (the stated interests) plus popularity;
-- taste drifts: besides the whole history, the collaborative model also scores the candidates
-  from the last `recent_items` of it (`collaborative_recent`), and the fusion weighs the two;
+- taste drifts and people take films in runs: besides the whole history, the collaborative model
+  also scores the candidates from the last `recent_items` of it (`collaborative_recent`), and an
+  optional sequence model (`babelrec.rank.item_graphs.SequenceRules`: what users took next after
+  the same items) scores them from that tail in order (`sequence`); the fusion weighs them all;
 - history items the collaborative model does not know (e.g. the same films catalogued in another
   language) can be bridged to their nearest known item in the multilingual vector space
   (`bridge_history`), so such a user still gets collaborative scores.
@@ -39,12 +41,15 @@ FEATURES = (
     "content",
     "collaborative",
     "collaborative_recent",
+    "sequence",
     "popularity",
     "cold",
     "content_cold",
 )
-RECENT_ITEMS = 20
-MONOTONE = frozenset({"content", "collaborative", "collaborative_recent", "popularity"})
+#: The history tail folded in for `collaborative_recent` and `sequence`: 5 beat 20 on the
+#: MovieLens-100K training users (README, "The hybrid first stage").
+RECENT_ITEMS = 5
+MONOTONE = frozenset({"content", "collaborative", "collaborative_recent", "sequence", "popularity"})
 
 
 def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -64,18 +69,23 @@ def fusion_features(
     recent: np.ndarray,
     popularity: np.ndarray,
     known: np.ndarray,
+    sequence: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of `FEATURES` per candidate (see the module docstring)."""
+    """One row of `FEATURES` per candidate (see the module docstring); without a sequence
+    model its column is 0."""
     n = len(content)
-    if not (len(collaborative) == len(recent) == len(popularity) == len(known) == n):
+    sequence = np.zeros(n) if sequence is None else sequence
+    sizes = {len(collaborative), len(recent), len(sequence), len(popularity), len(known)}
+    if sizes != {n}:
         raise RankerError("every source needs one score per candidate")
     known = np.asarray(known, dtype=bool)
     cold = (~known).astype(np.float64)
     c = _zscore(np.asarray(content), np.ones(n, dtype=bool))
     cf = _zscore(np.asarray(collaborative), known)
     cf_recent = _zscore(np.asarray(recent), known)
+    seq = _zscore(np.asarray(sequence), known)
     pop = _zscore(np.log1p(np.asarray(popularity, dtype=np.float64)), known)
-    return np.stack([c, cf, cf_recent, pop, cold, c * cold], axis=1)
+    return np.stack([c, cf, cf_recent, seq, pop, cold, c * cold], axis=1)
 
 
 class FusionWeights(Strict):
@@ -97,7 +107,7 @@ class FusionWeights(Strict):
 def learn_fusion(
     lists: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
-    l2: float = 1e-3,
+    l2: float = 1e-2,
     max_negatives: int = 50,
     seed: int = 0,
     recent_items: int = RECENT_ITEMS,
@@ -171,9 +181,11 @@ def candidate_features(
     history: Sequence[str],
     item_ids: Sequence[str],
     recent_items: int = RECENT_ITEMS,
+    sequence: CollaborativeModel | None = None,
 ) -> np.ndarray:
     """`fusion_features` of `item_ids` for a user with `history` (oldest first) and these content
-    scores; `collaborative_recent` folds in the last `recent_items` of the history only."""
+    scores; `collaborative_recent` folds in the last `recent_items` of the history only, and the
+    `sequence` model (if any) scores from the history as it folds users in."""
     if len(content) != len(item_ids):
         raise RankerError(f"{len(content)} content scores for {len(item_ids)} items")
     full = model.score(history, item_ids)
@@ -186,21 +198,30 @@ def candidate_features(
         recent,
         model.popularity(item_ids),
         model.knows(item_ids),
+        None if sequence is None else sequence.score(history, item_ids),
     )
 
 
 @dataclass
 class HybridRanker:
-    """A fitted collaborative model and fusion weights; content scores come from the caller."""
+    """Fitted collaborative models and fusion weights; content scores come from the caller.
+
+    `sequence` (optional) is a `SequenceRules` model fitted on the same users' ordered lists."""
 
     collaborative: CollaborativeModel
     fusion: FusionWeights
+    sequence: CollaborativeModel | None = None
 
     def score(
         self, content: np.ndarray, history: Sequence[str], item_ids: Sequence[str]
     ) -> np.ndarray:
         """Fused scores of `item_ids` for a user with `history` and these content scores."""
         features = candidate_features(
-            self.collaborative, content, history, item_ids, self.fusion.recent_items
+            self.collaborative,
+            content,
+            history,
+            item_ids,
+            self.fusion.recent_items,
+            self.sequence,
         )
         return self.fusion.score(features)

@@ -22,7 +22,7 @@ from babelrec.rank.hybrid import (
 from tests.rank.test_collaborative import two_tastes
 
 # Content, collaborative and popularity all count; cold items lean a little more on content.
-WEIGHTS = FusionWeights(weights=[0.5, 0.5, 0.5, 0.3, 0.0, 0.5])
+WEIGHTS = FusionWeights(weights=[0.5, 0.5, 0.5, 0.5, 0.3, 0.0, 0.5])
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +39,12 @@ def test_cold_items_get_neutral_collaborative_features_and_a_flag() -> None:
         recent=np.array([1.0, 0.0, 0.0]),
         popularity=np.array([10.0, 3.0, 0.0]),
         known=np.array([True, True, False]),
+        sequence=np.array([0.0, 4.0, 0.0]),
     )
     column = dict(zip(FEATURES, features.T, strict=True))
     assert column["cold"].tolist() == [0.0, 0.0, 1.0]
     assert column["collaborative"][2] == column["collaborative_recent"][2] == 0.0
+    assert column["sequence"][2] == 0.0 and column["sequence"][1] > 0 > column["sequence"][0]
     assert column["popularity"][2] == 0.0
     assert column["collaborative"][0] > 0 > column["collaborative"][1]
     assert column["content_cold"][:2].tolist() == [0.0, 0.0]
@@ -70,7 +72,7 @@ def test_a_user_without_history_is_ranked_by_interests_and_popularity(model: EAS
     scores = ranker.score(np.array([0.5, 0.5, 0.5]), [], candidates)
     assert int(np.argmax(scores)) == 0
     features = candidate_features(model, np.zeros(3), [], candidates)
-    assert features[:, 1].tolist() == features[:, 2].tolist() == [0.0] * 3
+    assert np.all(features[:, 1:4] == 0.0)  # collaborative, recent and sequence
     # A clear interest match wins over popularity.
     scores = ranker.score(np.array([0.0, 0.0, 1.0]), [], candidates)
     assert int(np.argmax(scores)) == 2
@@ -120,7 +122,7 @@ def test_bridge_maps_other_language_history_to_known_twins(model: EASE) -> None:
 @given(
     content=arrays(np.float64, st.integers(2, 30), elements=st.floats(-5, 5)),
     w_content=st.floats(0.01, 3),
-    w_other=st.lists(st.floats(-3, 3), min_size=4, max_size=4),
+    w_other=st.lists(st.floats(-3, 3), min_size=5, max_size=5),
 )
 def test_with_only_cold_candidates_the_order_is_the_content_order(
     content: np.ndarray, w_content: float, w_other: list[float]
