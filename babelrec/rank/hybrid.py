@@ -11,7 +11,8 @@ the collaborative model knows only, so that
 - a user with no known history gets collaborative scores of 0 for every item, so the ranking is
   content (the stated interests) plus popularity;
 - taste drifts and people take films in runs: besides the whole history, the collaborative model
-  also scores the candidates from the last `recent_items` of it (`collaborative_recent`), and an
+  also scores the candidates from the last `recent_items` of it (`collaborative_recent`) and
+  from the last few items with each one half the weight of the next (`collaborative_last`), and an
   optional sequence model (`babelrec.rank.item_graphs.SequenceRules`: what users took next after
   the same items) scores them from that tail in order (`sequence`); the fusion weighs them all;
 - history items the collaborative model does not know (e.g. the same films catalogued in another
@@ -41,6 +42,7 @@ FEATURES = (
     "content",
     "collaborative",
     "collaborative_recent",
+    "collaborative_last",
     "sequence",
     "popularity",
     "cold",
@@ -49,7 +51,18 @@ FEATURES = (
 #: The history tail folded in for `collaborative_recent` and `sequence`: 5 beat 20 on the
 #: MovieLens-100K training users (README, "The hybrid first stage").
 RECENT_ITEMS = 5
-MONOTONE = frozenset({"content", "collaborative", "collaborative_recent", "sequence", "popularity"})
+#: `collaborative_last`: the last items folded in one by one, weights 1, 1/2, 1/4, ...
+LAST_ITEMS = 5
+MONOTONE = frozenset(
+    {
+        "content",
+        "collaborative",
+        "collaborative_recent",
+        "collaborative_last",
+        "sequence",
+        "popularity",
+    }
+)
 
 
 def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -70,12 +83,14 @@ def fusion_features(
     popularity: np.ndarray,
     known: np.ndarray,
     sequence: np.ndarray | None = None,
+    last: np.ndarray | None = None,
 ) -> np.ndarray:
     """One row of `FEATURES` per candidate (see the module docstring); without a sequence
-    model its column is 0."""
+    model its column is 0, and without `last` scores that column is `recent`'s."""
     n = len(content)
     sequence = np.zeros(n) if sequence is None else sequence
-    sizes = {len(collaborative), len(recent), len(sequence), len(popularity), len(known)}
+    last = recent if last is None else last
+    sizes = {len(collaborative), len(recent), len(last), len(sequence), len(popularity), len(known)}
     if sizes != {n}:
         raise RankerError("every source needs one score per candidate")
     known = np.asarray(known, dtype=bool)
@@ -83,9 +98,10 @@ def fusion_features(
     c = _zscore(np.asarray(content), np.ones(n, dtype=bool))
     cf = _zscore(np.asarray(collaborative), known)
     cf_recent = _zscore(np.asarray(recent), known)
+    cf_last = _zscore(np.asarray(last), known)
     seq = _zscore(np.asarray(sequence), known)
     pop = _zscore(np.log1p(np.asarray(popularity, dtype=np.float64)), known)
-    return np.stack([c, cf, cf_recent, seq, pop, cold, c * cold], axis=1)
+    return np.stack([c, cf, cf_recent, cf_last, seq, pop, cold, c * cold], axis=1)
 
 
 class FusionWeights(Strict):
@@ -175,6 +191,19 @@ def bridge_history(
     return bridged
 
 
+def last_items_score(
+    model: CollaborativeModel, history: Sequence[str], item_ids: Sequence[str]
+) -> np.ndarray:
+    """The model's scores from each of the last `LAST_ITEMS` known history items alone, summed
+    with weights 1, 1/2, 1/4, ... from the newest (a repeated item counts at its last place)."""
+    distinct = list(dict.fromkeys(reversed(history)))
+    newest = [i for i in distinct if i in model.item_index][:LAST_ITEMS]
+    out = np.zeros(len(item_ids), dtype=np.float64)
+    for age, item in enumerate(newest):
+        out += 0.5**age * model.score([item], item_ids)
+    return out
+
+
 def candidate_features(
     model: CollaborativeModel,
     content: np.ndarray,
@@ -184,8 +213,9 @@ def candidate_features(
     sequence: CollaborativeModel | None = None,
 ) -> np.ndarray:
     """`fusion_features` of `item_ids` for a user with `history` (oldest first) and these content
-    scores; `collaborative_recent` folds in the last `recent_items` of the history only, and the
-    `sequence` model (if any) scores from the history as it folds users in."""
+    scores; `collaborative_recent` folds in the last `recent_items` of the history only,
+    `collaborative_last` is `last_items_score`, and the `sequence` model (if any) scores from the
+    history as it folds users in."""
     if len(content) != len(item_ids):
         raise RankerError(f"{len(content)} content scores for {len(item_ids)} items")
     full = model.score(history, item_ids)
@@ -199,6 +229,7 @@ def candidate_features(
         model.popularity(item_ids),
         model.knows(item_ids),
         None if sequence is None else sequence.score(history, item_ids),
+        last_items_score(model, history, item_ids),
     )
 
 
