@@ -127,8 +127,10 @@ def learn_fusion(
     max_negatives: int = 50,
     seed: int = 0,
     recent_items: int = RECENT_ITEMS,
+    names: Sequence[str] = FEATURES,
 ) -> FusionWeights:
-    """Pairwise logistic regression over (features, 0/1 labels) of training candidate lists."""
+    """Pairwise logistic regression over (features, 0/1 labels) of training candidate lists;
+    `names` names the columns (the sources' weights are kept non-negative)."""
     rng = np.random.default_rng(seed)
     diffs: list[np.ndarray] = []
     used = 0
@@ -158,10 +160,16 @@ def learn_fusion(
     # More content match, more collaborative evidence or more popularity never counts against an
     # item: the sources' weights are kept non-negative (correlated sources otherwise trade
     # signs); the cold-start terms are free.
-    bounds = [(0.0, None) if f in MONOTONE else (None, None) for f in FEATURES]
-    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds[: x.shape[1]])
+    if len(names) != x.shape[1]:
+        raise RankerError(f"{x.shape[1]} feature columns for {len(names)} feature names")
+    bounds = [(0.0, None) if f in MONOTONE else (None, None) for f in names]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
     return FusionWeights(
-        weights=[float(v) for v in result.x], recent_items=recent_items, pairs=len(x), lists=used
+        features=list(names),
+        weights=[float(v) for v in result.x],
+        recent_items=recent_items,
+        pairs=len(x),
+        lists=used,
     )
 
 
