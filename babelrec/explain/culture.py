@@ -121,7 +121,8 @@ def history_share(value: str, history: Sequence[Item], attribute: str) -> float 
     """The share of `history` whose `attribute` ("region" or "language") is `value`."""
     if not history:
         return None
-    return sum(getattr(h, attribute) == value for h in history) / len(history)
+    same = sum(1 for h in history if (h.region if attribute == "region" else h.language) == value)
+    return same / len(history)
 
 
 def percent(share: float) -> str:

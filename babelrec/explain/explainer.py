@@ -71,7 +71,10 @@ def find_evidence(
             *history_evidence(item, found, history),
         ]
         for note in culture_evidence(user, item, history, template, script):
-            entries.append(note.model_copy(update={"text": convert(note.text, script)}))
+            holiday = convert(note.holiday, script) if note.holiday else None
+            entries.append(
+                note.model_copy(update={"text": convert(note.text, script), "holiday": holiday})
+            )
         out.append(entries)
     return out
 

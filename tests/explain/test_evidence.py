@@ -69,7 +69,9 @@ def history_of(pick: Recommendation) -> list[HistoryEvidence]:
     return [e for e in pick.explanation.evidence if isinstance(e, HistoryEvidence)]
 
 
-def test_evidence_names_the_matching_history_item_across_languages(recommender: Recommender) -> None:
+def test_evidence_names_the_matching_history_item_across_languages(
+    recommender: Recommender,
+) -> None:
     user = UserProfile(language="de", region="DE", history=HISTORY)
     found = picks(recommender, user)
     assert set(found) == {item.id for item in CATALOG} - set(HISTORY)
@@ -110,7 +112,9 @@ def test_interest_evidence_is_the_phrase_of_the_request_that_matched(
             assert entry.phrase in "elektrikli arabalar ve borsa"
             assert entry.phrase in pick.explanation.text
     assert any(
-        isinstance(e, InterestEvidence) for p in by_id.values() for e in p.explanation.evidence  # type: ignore[union-attr]
+        isinstance(e, InterestEvidence)
+        for p in by_id.values()
+        for e in p.explanation.evidence  # type: ignore[union-attr]
     )
 
 
