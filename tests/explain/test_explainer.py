@@ -226,3 +226,17 @@ def test_hostile_item_text_reaches_no_explanation_unescaped(
                  *said]:  # fmt: skip
         assert not UNSAFE.search(text), repr(text)
         assert len(text) <= 600
+
+
+def test_every_chat_and_explanation_locale_has_explanation_templates() -> None:
+    from babelrec.agent.lexicon import LOCALES as CHAT_LOCALES
+    from babelrec.agent.replies import reply_locales
+
+    shipped = {*LOCALES, *CHAT_LOCALES, *reply_locales()}
+    for locale in sorted(shipped):
+        template = PromptLoader().load("explain", locale)
+        assert not template.fallback and template.locale == locale, locale
+        # the SameVectors stand-in: one explanation per locale, in that locale
+        user = UserProfile(language=locale, region="CN", interests="x y")
+        [explanation] = Explainer().explain(user, [FOOTBALL_ES], [SEEN], SameVectors())
+        assert explanation.language == locale and matches_language(explanation.text, locale)
