@@ -126,7 +126,9 @@ def history_share(value: str, history: Sequence[Item], attribute: str) -> float 
 
 
 def percent(share: float) -> str:
-    return f"{round(100 * share)}%"
+    """A share as a whole percentage; never "0%" or "100%" for a share strictly between."""
+    value = round(100 * share)
+    return f"{min(max(value, 1), 99) if 0 < share < 1 else value}%"
 
 
 def culture_evidence(
@@ -153,7 +155,7 @@ def culture_evidence(
         attribute, value, name, key = "region", item.region, region_name, "origin"
     elif item.language and foreign_language:
         attribute, value, key = "language", item.language, "language"
-        name = sanitize(language_name(item.language), 40)
+        name = sanitize(template.languages.get(item.language, language_name(item.language)), 40)
     else:
         return notes
     share = history_share(value, seen, attribute)

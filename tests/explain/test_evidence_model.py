@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from babelrec.evidence import CultureEvidence, Evidence, HistoryEvidence, InterestEvidence
+from babelrec.explain.culture import percent
 from babelrec.explain.evidence import MAX_PHRASES, PHRASE_LIMIT, phrases
 from babelrec.explain.explainer import Explainer
 from babelrec.llm.prompting import clean
@@ -138,3 +139,12 @@ def test_every_locale_has_every_evidence_sentence(locale: str, value: str, share
         values = {f: (f"{share}%" if f == "share" else value) for f in fields}
         text = template.sentence(name, **values)
         assert all(v in text for v in values.values())
+
+
+@given(st.floats(0, 1))
+def test_a_share_is_said_as_a_percentage_that_is_never_misleading(share: float) -> None:
+    said = percent(share)
+    value = int(said.rstrip("%"))
+    assert 0 <= value <= 100 and abs(value - 100 * share) < 1.5
+    if 0 < share < 1:
+        assert said not in ("0%", "100%")
