@@ -79,6 +79,11 @@ def find_evidence(
     return out
 
 
+def _join(template: PromptTemplate, sentences: Sequence[str]) -> str:
+    """Sentences as one text: no space between them in Chinese and Japanese."""
+    return ("" if template.locale in ("zh", "ja") else " ").join(sentences)
+
+
 def _of(kind: type[Any], evidence: Sequence[Evidence]) -> list[Any]:
     return [entry for entry in evidence if isinstance(entry, kind)]
 
@@ -144,8 +149,11 @@ class Explainer:
             language = FALLBACK_LOCALE if template.fallback else user.language
             if draft is not None and self.acceptable(draft, user, item, found, template):
                 text, source, language = draft.strip(), "llm", user.language
-                if not template.fallback:  # the notes are in the user's language too
-                    text = " ".join([text, *(n for n in notes if not self._said(text, n, found))])
+                if template.fallback:  # English notes stay in the evidence, out of the sentence
+                    notes = []
+                text = _join(
+                    template, [text, *(n for n in notes if not self._said(text, n, found))]
+                )
             else:
                 text, source = self.from_template(template, user, item, found), "template"
             explanations.append(
@@ -189,7 +197,7 @@ class Explainer:
                 template.sentence("category", category=category_name(template, item) or "-")
             )
         sentences += [note.text for note in _of(CultureEvidence, evidence)]
-        return "".join(sentences) if template.locale in ("zh", "ja") else " ".join(sentences)
+        return _join(template, sentences)
 
     @staticmethod
     def acceptable(
