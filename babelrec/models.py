@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from babelrec.evidence import Evidence
+
 MetadataValue = str | int | float | bool
 
 #: The optional fields of an `Item` and what `null` (absent) means for each.
@@ -350,6 +352,7 @@ class Explanation(Strict):
     matched_interests: list[str] = Field(default_factory=list)
     matched_history: list[str] = Field(default_factory=list)
     cultural_note: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list, description="What it rests on.")
 
 
 class Recommendation(Strict):

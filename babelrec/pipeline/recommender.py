@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from babelrec.errors import EmbeddingMismatchError, RankerError
+from babelrec.explain.evidence import SpaceVectors
 from babelrec.io.catalog import fill_languages
 from babelrec.models import (
     Candidate,
@@ -290,11 +291,19 @@ class Recommender:
                 warnings.append("no item in the catalog passes the filters")
         llm_on = self.settings.llm_on if use_llm is None else use_llm
         history = [s.item for s in self.store.get(user.history_ids).values()]
+        vectors = None
+        if explain and candidates:  # evidence from the vectors, in the space that ranked them
+            vectors = SpaceVectors(self.store, self.embedder, self.language_space()[0])
         stage = self.generative.run(
-            user, candidates, k=k, history=history, explain=explain, use_llm=llm_on
+            user, candidates, k=k, history=history, explain=explain, use_llm=llm_on, vectors=vectors
         )
         timings.update(stage.timings)
         explanations = stage.explanations or []
+        if any(e.language != user.language for e in explanations):
+            warnings.append(
+                f"no {user.language!r} explanation templates: explanations the LLM did not word "
+                "are in English"
+            )
         items = [
             Recommendation(
                 rank=pos,
