@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Divergence = Literal["js", "kl"]
+#: Whom calibration re-ranks: nobody, users who set an openness, or every user with history.
+Mode = Literal["off", "asked", "always"]
 Dimension = Literal["language", "region"]
 
 
@@ -25,20 +27,22 @@ class CalibrationSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    enabled: bool = Field(
-        default=True,
+    mode: Mode = Field(
+        default="asked",
         description="Re-rank the first-stage short list toward the user's target distribution "
-        "of languages and regions before the LLM sees it.",
+        "of languages and regions before the LLM sees it: never (off), for users whose profile "
+        "or request sets an openness (asked), or also for every user with `min_history` "
+        "history items at the default openness (always).",
     )
     openness: float = Field(
-        default=0.25,
+        default=0.0,
         ge=0.0,
         le=1.0,
         description="Default openness of users whose profile sets none: 0 keeps to the user's "
         "own languages and regions, 1 spreads evenly over those the candidates offer.",
     )
     weight: float = Field(
-        default=0.5,
+        default=0.9,
         ge=0.0,
         le=1.0,
         description="Steck's lambda: (1 - weight) * relevance - weight * divergence; 0 keeps the "
@@ -63,6 +67,12 @@ class CalibrationSettings(BaseModel):
         ge=1,
         description="How many leading places are chosen by calibration; None: the larger of "
         "the requested k and rerank.top (the LLM's short list).",
+    )
+    min_history: int = Field(
+        default=1,
+        ge=0,
+        description="mode=always: history items needed before a user who set no openness is "
+        "calibrated (a stated language alone says little of a cold user's taste).",
     )
     half_life_days: float | None = Field(
         default=None,

@@ -177,31 +177,38 @@ def greedy_calibrate(
 
 
 @dataclass
-class CalibratedList:
-    """Candidates in calibrated order, with the targets and what calibration could not do."""
+class Calibration:
+    """A calibrated order (indices into the input), the targets and what could not be done."""
 
-    candidates: list[Candidate]
+    order: list[int]
     openness: float
     affinity: CultureAffinity
     targets: dict[str, dict[str, float]]
     outcome: CalibrationOutcome
 
+    @property
+    def notes(self) -> list[str]:
+        return self.outcome.notes
 
-def calibrate_candidates(
+
+def calibrate_items(
     user: UserProfile,
-    candidates: Sequence[Candidate],
+    items: Sequence[Item],
+    relevance: Sequence[float],
     history_items: Sequence[Item],
     config: CalibrationSettings,
     *,
     size: int,
     openness: float | None = None,
     now: datetime | None = None,
-) -> CalibratedList:
-    """First-stage candidates (best first) re-ranked toward the user's target distribution.
+) -> Calibration:
+    """Items (best first, with their relevance) re-ranked toward the user's target distribution.
 
-    Openness is `openness`, else the profile's, else `config.openness`. Relevance is each
-    candidate's `final` score."""
+    Openness is `openness`, else the profile's, else `config.openness`. A user who set none
+    keeps the input order unless `config.mode` is "always" and they have at least
+    `config.min_history` known history items."""
     chosen_openness = openness if openness is not None else user.openness
+    asked = chosen_openness is not None
     chosen_openness = config.openness if chosen_openness is None else chosen_openness
     affinity = estimate_affinity(
         user,
@@ -210,11 +217,15 @@ def calibrate_candidates(
         half_life_days=config.half_life_days,
         stated_weight=config.stated_weight,
     )
+    cold = affinity.history_used < config.min_history
+    if config.mode == "off" or (not asked and (config.mode != "always" or cold)):
+        kept = CalibrationOutcome(order=list(range(len(items))), size=0)
+        return Calibration(kept.order, chosen_openness, affinity, {}, kept)
     labels: dict[str, list[str | None]] = {}
     targets: dict[str, dict[str, float]] = {}
     unknown: list[Dimension] = []
     for dim in config.dimensions:
-        values = [getattr(c.item, dim) for c in candidates]
+        values: list[str | None] = [getattr(item, dim) for item in items]
         own = affinity.of(dim)
         if not own:
             unknown.append(dim)
@@ -222,7 +233,7 @@ def calibrate_candidates(
         labels[dim] = values
         targets[dim] = target_distribution(own, [v for v in values if v], chosen_openness)
     outcome = greedy_calibrate(
-        [c.scores.final for c in candidates],
+        relevance,
         labels,
         targets,
         weight=config.weight,
@@ -235,10 +246,28 @@ def calibrate_candidates(
         f"the list is not calibrated on {dim}"
         for dim in unknown
     ]
-    return CalibratedList(
-        candidates=[candidates[i] for i in outcome.order],
-        openness=chosen_openness,
-        affinity=affinity,
-        targets=targets,
-        outcome=outcome,
+    return Calibration(outcome.order, chosen_openness, affinity, targets, outcome)
+
+
+def calibrate_candidates(
+    user: UserProfile,
+    candidates: Sequence[Candidate],
+    history_items: Sequence[Item],
+    config: CalibrationSettings,
+    *,
+    size: int,
+    openness: float | None = None,
+    now: datetime | None = None,
+) -> tuple[list[Candidate], Calibration]:
+    """First-stage candidates (best first) in calibrated order; relevance is `scores.final`."""
+    calibration = calibrate_items(
+        user,
+        [c.item for c in candidates],
+        [c.scores.final for c in candidates],
+        history_items,
+        config,
+        size=size,
+        openness=openness,
+        now=now,
     )
+    return [candidates[i] for i in calibration.order], calibration
