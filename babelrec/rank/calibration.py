@@ -14,9 +14,10 @@ share of p (Steck's smoothing). Relevance is min-max normalised over the pool. T
 own first `size` (greedy is not optimal), the input's order is kept: calibration never makes
 the objective worse.
 
-An item without a language (or region) counts for relevance only in that dimension; a dimension
-that no candidate, or nothing the user is known for, has a value of is not calibrated, and the
-outcome's `notes` say so.
+An item without a language (or region) counts, in that dimension, as the average candidate: its
+share is spread over the values as the labelled candidates' are (so a list cannot meet a target
+by avoiding labelled items). A dimension that no candidate, or nothing the user is known for, has
+a value of is not calibrated, and the outcome's `notes` say so.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def divergence(
 class _Dimension:
     name: str
     target: np.ndarray
-    onehot: np.ndarray  # candidates x values; a zero row for a candidate without a value
+    onehot: np.ndarray  # candidates x values; the pool's shares for a candidate without a value
 
     def shares(self, counts: np.ndarray) -> np.ndarray:
         """Rows of counts as distributions; a row with no count is uniform (nothing known)."""
@@ -99,12 +100,16 @@ def _dimensions(
             notes.append(f"the target gives no weight to any candidate's {name}: not calibrated")
             continue
         if missing:
-            notes.append(f"{missing} of {n} candidates have no {name}: only relevance places them")
+            notes.append(
+                f"{missing} of {n} candidates have no {name}: each counts as the average candidate"
+            )
         index = {v: j for j, v in enumerate(known)}
         onehot = np.zeros((n, len(known)))
         for i, v in enumerate(values):
             if v:
                 onehot[i, index[v]] = 1.0
+        labelled = onehot.sum(axis=0)
+        onehot[[i for i, v in enumerate(values) if not v]] = labelled / labelled.sum()
         dims.append(_Dimension(name, np.array([target[v] / total for v in known]), onehot))
     return dims
 

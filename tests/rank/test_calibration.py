@@ -83,6 +83,17 @@ def test_missing_labels_are_reported_not_skipped() -> None:
     assert out.dimensions == ["language"]
     assert any("no candidate has a region" in n for n in out.notes)
     assert any("1 of 3 candidates have no language" in n for n in out.notes)
+
+
+def test_a_list_cannot_meet_the_target_by_avoiding_labelled_items() -> None:
+    """Unlabelled items count as the average candidate (here mostly US), not as a perfect
+    match: a uniform target pulls the labelled minority up instead of burying it."""
+    regions: list[str | None] = [None] * 6 + ["US"] * 3 + ["FR", "KR"] + [None] * 20
+    relevance = [1.0 - i / 100 for i in range(11)] + [0.0] * 20  # a close head, a far tail
+    target = {"region": {"US": 1 / 3, "FR": 1 / 3, "KR": 1 / 3}}
+    out = greedy_calibrate(relevance, {"region": regions}, target, weight=0.9, size=5)
+    head = {regions[i] for i in out.order[:5]}
+    assert {"FR", "KR"} <= head
     nothing = greedy_calibrate([1.0, 2.0], {"region": [None, None]}, {}, weight=0.5, size=2)
     assert nothing.order == [1, 0]  # by relevance, and it says why
     assert nothing.dimensions == [] and nothing.notes
