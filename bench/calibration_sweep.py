@@ -3,22 +3,22 @@
 and a summary with paired 95% intervals against the uncalibrated first stage (`cosine`), and
 the default the measurement chooses.
 
-    BABELREC_EVAL__DATA_DIR=/work/shared/data python bench/calibration_sweep.py \\
-        --limit mind_mixed=400 --limit kmrd=600 --limit ml100k=0
+    python bench/calibration_sweep.py --limit mind_mixed=300 --limit kmrd=1000 --limit ml100k=0
 
 `--limit NAME=N` evaluates the first N test users of NAME (0: all); `--plot-only` re-reads the
 reports. Output: docs/results/calibration/{NAME/report.json, NAME/report.md, sweep.json,
 tradeoff.png}; the harness's per-ranker scores stay in eval-out/calibration/ (resumable).
 
-Per dataset, the exposure is the share of the top 10 outside the user's language (MIND) or
-region (films), and the calibration JS divergence is the harness's history-vs-list divergence
-of the dimension that varies there: language on MIND (no regions), production country on films
-(one language each). The default is the (openness, weight) that meets the goal on every
-dataset (calibration JS divergence at most half the uncalibrated list's, nDCG@10's paired 95%
-interval reaching 0 or above), with the highest openness, then the best mean nDCG@10
-difference, as mode "always"; when none does, mode "asked" (calibrate only users who set an
-openness) with the setting that halves the divergence everywhere and keeps nDCG@10 on the most
-datasets. The calibration divergence is JS(target || top 10), target = the user's affinity
+Data: setting eval.data_dir (BABELREC_EVAL__DATA_DIR), default ../shared/data. Per dataset,
+the exposure is the share of the top 10 outside the user's language (MIND) or region (films);
+the harness's history-vs-list JS is that of the dimension that varies there: language on MIND
+(no regions), production country on films (one language each).
+
+The default is the (openness, weight) that meets the goal on every dataset (calibration JS
+divergence at most half the uncalibrated list's, nDCG@10's paired 95% interval reaching 0 or
+above), with the highest openness, then the best mean nDCG@10 difference, as mode "always";
+when none does, mode "asked" (calibrate only users who set an openness) with the setting that
+halves the divergence everywhere and keeps nDCG@10 on the most datasets. The calibration divergence is JS(target || top 10), target = the user's affinity
 blended with openness over what the candidates offer; the harness's JS(history || top 10) is
 reported beside it (a floor remains where the candidates lack the history's countries).
 """
