@@ -18,9 +18,10 @@ The default is the (openness, weight) that meets the goal on every dataset (cali
 divergence at most half the uncalibrated list's, nDCG@10's paired 95% interval reaching 0 or
 above), with the highest openness, then the best mean nDCG@10 difference, as mode "always";
 when none does, mode "asked" (calibrate only users who set an openness) with the setting that
-halves the divergence everywhere and keeps nDCG@10 on the most datasets. The calibration divergence is JS(target || top 10), target = the user's affinity
-blended with openness over what the candidates offer; the harness's JS(history || top 10) is
-reported beside it (a floor remains where the candidates lack the history's countries).
+halves the divergence everywhere and keeps nDCG@10 on the most datasets. The calibration
+divergence is JS(target || top 10), target = the user's affinity blended with openness over what
+the candidates offer; the harness's JS(history || top 10) is reported beside it (a floor remains
+where the candidates lack the history's countries).
 """
 
 from __future__ import annotations
