@@ -257,6 +257,9 @@ class UserProfile(Strict):
     region: str | None = None
     interests: str = Field(default="", description="Free text, in any language.")
     history: list[HistoryEntry] = Field(default_factory=list)
+    openness: float | None = Field(
+        default=None, ge=0, le=1, description="0: keep to own languages/regions, 1: explore."
+    )
 
     @model_validator(mode="before")
     @classmethod
