@@ -1,7 +1,5 @@
-"""The domain: items, users, candidates and ranked results, as strict pydantic models.
-
-Every model forbids unknown fields, so a typo in a catalog row or a user file fails loudly.
-"""
+"""The domain: items, users, candidates and ranked results, as strict pydantic models. Every
+model forbids unknown fields, so a typo in a catalog row or a user file fails loudly."""
 
 from __future__ import annotations
 
