@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from babelrec.eval.calibrated import CalibratedEvalRanker
 from babelrec.eval.dataset import Dataset
@@ -14,13 +13,6 @@ from babelrec.eval.protocols import EvalCase
 from babelrec.eval.rankers import EvalContext
 from babelrec.models import Item
 from babelrec.registry import EVAL_RANKERS
-
-
-@pytest.fixture(autouse=True)
-def _registered() -> None:
-    """The entry point (pyproject.toml), also on an install made before it was added."""
-    if "calibrated" not in EVAL_RANKERS.names():
-        EVAL_RANKERS.register("calibrated", "babelrec.eval.calibrated:CalibratedEvalRanker")
 
 
 def _context() -> tuple[EvalContext, EvalCase]:
