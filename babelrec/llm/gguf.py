@@ -58,6 +58,7 @@ _SCALARS = {
 }
 _STRING, _ARRAY = 8, 9
 _MAX_COUNT = 1 << 40  # more tensors, keys or array items than this: not a real header
+_MAX_STRING = 1 << 24  # a longer key, value or tensor name: not a real header
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class _Reader:
 
     def string(self) -> str:
         size = self.count()
+        if size > _MAX_STRING:
+            raise ModelInstallError(f"{self.source}: implausible GGUF string length {size}")
         data = self.stream.read(size)
         if len(data) != size:
             raise ModelInstallError(f"{self.source}: the GGUF header ends early (file cut short)")

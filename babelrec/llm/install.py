@@ -63,8 +63,12 @@ def installed_model(model: KnownModel, models_dir: Path) -> Path | None:
 
 def _part_file(package: str, pattern: str, search: Sequence[Path] | None) -> Path | None:
     """The data file of an installed part package, looked up in `search` (or sys.path)."""
-    where = {} if search is None else {"path": [str(p) for p in search]}
-    for dist in importlib.metadata.distributions(name=package, **where):
+    dists = (
+        importlib.metadata.distributions(name=package)
+        if search is None
+        else importlib.metadata.distributions(name=package, path=[str(p) for p in search])
+    )
+    for dist in dists:
         for file in dist.files or ():
             if fnmatch.fnmatch(Path(str(file)).name, pattern):
                 located = Path(str(dist.locate_file(file)))
@@ -204,4 +208,6 @@ def install_model(
     os.replace(partial, final)
     state.unlink(missing_ok=True)
     shutil.rmtree(scratch, ignore_errors=True)
+    if scratch.parent.is_dir() and not any(scratch.parent.iterdir()):
+        scratch.parent.rmdir()
     return final
