@@ -56,26 +56,8 @@ def label(model: str, mode: str, alpha: float, hosted: bool = False) -> str:
     return f"{model}{'-hosted' if hosted else ''}-{mode}-a{alpha:g}"
 
 
-def standin(first_part: Path, size: int, out: Path) -> Path:
-    """A file of the full model's size holding the first part's bytes (its GGUF header, with
-    every tensor's shape and type) and zeros after them (sparse: no disk). llama.cpp runs it at
-    the real model's speed, since its kernels do not look at the values; its answers are
-    meaningless (all weights after the first part are zero). For timing only."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with first_part.open("rb") as source, out.open("wb") as target:
-        while block := source.read(8 << 20):
-            target.write(block)
-        target.truncate(size)
-    return out
-
-
 def capable_model(args: argparse.Namespace) -> tuple[Path | None, str]:
     """The capable GGUF and how it was found, or None and why not."""
-    if args.standin:
-        size = known_model(args.model).size
-        assert size is not None
-        path = standin(Path(args.standin), size, args.work / "standin.gguf")
-        return path, f"STAND-IN for timing only: {args.standin} then zeros to {size} bytes"
     if args.model_path:
         path = Path(args.model_path)
         return (path, f"--model-path {path}") if path.is_file() else (None, f"no file {path}")
@@ -219,11 +201,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="deepseek-r1-distill-qwen-7b", help="Known model.")
     parser.add_argument("--model-path", help="Any GGUF file instead of a known model.")
-    parser.add_argument(
-        "--standin",
-        help="The known model's first part file: time a same-shape stand-in (zeros after it) "
-        "when the other parts are not at hand; its quality numbers mean nothing.",
-    )
     parser.add_argument("--limit", type=int, default=100, help="Test impressions.")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--alphas", nargs="+", type=float, default=list(ALPHAS))
@@ -275,7 +252,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "capable_model": {
             "path": str(capable) if capable else None,
             "found": found,
-            "standin": bool(args.standin),
         },
         "gemma3": str(gemma),
         "n": summary["protocol"]["test_cases"] if summary else 0,
