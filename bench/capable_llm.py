@@ -161,6 +161,7 @@ def summarise(summary: dict[str, Any], args: argparse.Namespace) -> dict[str, An
             "metrics": {m: detail["metrics"].get(m) for m in METRICS},
             "first_shown_wins": stats.get("first_shown_wins"),
             "seconds_per_request": stats.get("seconds_per_request"),
+            "prompt_tokens_per_request": stats.get("prompt_tokens_per_user"),
             "degraded_share": stats.get("degraded_share"),
         }
     against = summary["comparisons"]["against"]
