@@ -265,6 +265,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "local": summarise(summary, args) if summary else None,
         "hosted": summarise(hosted_summary, args) if hosted_summary else None,
         "seconds": time.perf_counter() - started,
+        "note": "scores and their stats (seconds per request too) are saved per ranker under "
+        "--work; a rerun reuses them, so `seconds` is this run's own time",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
