@@ -76,9 +76,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(model: Path, threads: int, context: int, log: Path) -> Iterator[str]:
-    """`python -m llama_cpp.server` serving `model` on 127.0.0.1; yields the /v1 base URL."""
-    port = free_port()
+def llama_server(
+    model: Path, threads: int, context: int, log: Path, port: int = 0
+) -> Iterator[str]:
+    """`python -m llama_cpp.server` serving `model` on 127.0.0.1; yields the /v1 base URL.
+    The URL is part of the hosted answers' cache key: pass the same port to reuse them."""
+    port = port or free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
         "--port", str(port), "--n_threads", str(threads), "--n_ctx", str(context),
@@ -137,6 +140,9 @@ def experiment_with(rankers: list[RankerConfig], pairs: list[tuple[str, str]]) -
             "baseline": FIRST_STAGE,
             "pairs": pairs,
             "metrics": list(METRICS),
+            # The language penalty re-scores each translated candidate with a full LLM call:
+            # a study of its own, not this one.
+            "penalty_cases": 0,
         }
     )
 
@@ -211,6 +217,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--context", type=int, default=4096)
     parser.add_argument("--no-gemma", action="store_true", help="Leave out the gemma3 rows.")
     parser.add_argument("--no-hosted", action="store_true", help="Leave out the server rows.")
+    parser.add_argument("--port", type=int, default=0, help="Server port; 0: a free one.")
     parser.add_argument("--work", type=Path, default=DEFAULT_CACHE_DIR / "bench" / "capable")
     parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -240,7 +247,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     hosted_summary = None
     if capable is not None and not args.no_hosted and summary is not None:
-        with llama_server(capable, args.threads, args.context, args.work / "server.log") as url:
+        log = args.work / "server.log"
+        with llama_server(capable, args.threads, args.context, log, args.port) as url:
             hosted = llm_rankers("capable", capable, args, url)
             local = [r for r in rankers if r.display.startswith("capable-")]
             hosted_pairs = [(a.display, b.display) for a, b in zip(local, hosted, strict=True)]
