@@ -6,8 +6,7 @@ fields are ``BABELREC_DATA_DIR`` and ``BABELREC_CACHE_DIR``. The flat names of b
 (``BABELREC_LLM_URL``, ``Settings(llm_url=...)``) still work for one release, with a
 `DeprecationWarning`. ``OPENAI_API_KEY`` is read as ``llm.api_key`` when that is not set.
 
-Every default works offline: the embedded Chroma store lives under `data_dir`, the default
-embedder and LLM ship inside PyPI packages.
+Every default works offline (Chroma under `data_dir`; embedder and LLM from PyPI packages).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from babelrec.culture_settings import CalibrationSettings
 from babelrec.language_settings import LanguageSpaceKnobs
 from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
 
@@ -106,7 +106,7 @@ class LLMSettings(_Group):
     model_path: Path | None = Field(default=None, description="A GGUF file for llama-cpp.")
     url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
     model: str = Field(
-        default="local", description="Hosted model name, or gemma3/smollm2 for llama-cpp."
+        default="local", description="Hosted model; gemma3, smollm2 or a known model for llama-cpp."
     )
     api_key: SecretStr | None = Field(default=None, description="Key for the hosted endpoint.")
     timeout: float = Field(default=60.0, gt=0)
@@ -306,8 +306,7 @@ class _LegacyEnvSource(PydanticBaseSettingsSource):
 
 
 class _GroupEnvSource(EnvSettingsSource):
-    """The standard environment source, except that a group's own name set to a plain string
-    (babelrec 0.1's ``BABELREC_LLM=none``) is left to `_LegacyEnvSource`."""
+    """The env source; a group set to a plain string (``BABELREC_LLM=none``) is left to 0.1's."""
 
     def prepare_field_value(
         self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
@@ -337,6 +336,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
 
     @classmethod
     def settings_customise_sources(

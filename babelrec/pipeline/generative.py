@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from babelrec.errors import LLMError
 from babelrec.explain import Explainer
+from babelrec.explain.evidence import VectorSource
 from babelrec.llm.base import LLM
 from babelrec.llm.registry import build_llm
 from babelrec.models import Candidate, Explanation, Item, RepairCounts, UserProfile
@@ -81,7 +82,9 @@ class GenerativeStage:
         history: Sequence[Item] = (),
         explain: bool = True,
         use_llm: bool = True,
+        vectors: VectorSource | None = None,
     ) -> GenerativeOutput:
+        """Rerank (when `use_llm`), then explain the top `k` from the evidence `vectors` give."""
         out = GenerativeOutput(candidates=list(candidates))
         llm: LLM | None = None
         if use_llm and candidates:
@@ -102,6 +105,6 @@ class GenerativeStage:
         if explain:
             started = time.perf_counter()
             top = [c.item for c in out.candidates[:k]]
-            out.explanations = self.explainer(llm).explain(user, top, history)
+            out.explanations = self.explainer(llm).explain(user, top, history, vectors)
             out.timings["explain"] = time.perf_counter() - started
         return out
