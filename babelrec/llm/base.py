@@ -142,6 +142,12 @@ class LLM(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release the model or connection."""
 
+    def truncate_tokens(self, text: str, budget: int) -> str:
+        """`text` cut to at most `budget` tokens of this model (so a prompt's size is known
+        before it is sent). Backends without a tokenizer here cut at 3 characters a token, an
+        over-estimate for every script; llama-cpp counts with the model's own tokenizer."""
+        return text[: max(0, budget) * 3].rstrip()
+
     def scoring_problem(self, options: Sequence[str]) -> str | None:
         """Why `next_token_logprobs` could not tell `options` apart, or None when it can.
 
