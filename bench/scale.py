@@ -157,7 +157,9 @@ def measure(
     times, recalls = [], []
     for i, q in enumerate(qs):
         started = time.perf_counter()
-        got = collection.query(query_embeddings=[q], n_results=n, include=["metadatas", "distances"])
+        got = collection.query(
+            query_embeddings=[q], n_results=n, include=["metadatas", "distances"]
+        )
         times.append(time.perf_counter() - started)
         if i < len(truth):
             recalls.append(len(truth[i] & set(got["ids"][0])) / n)
@@ -276,6 +278,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, help="where the stores go (default: a temp dir)")
     parser.add_argument("--log", type=Path)
+    parser.add_argument("--append", action="store_true", help="add to the runs already in --out")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--truth", help=argparse.SUPPRESS)
@@ -298,6 +301,10 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "runs": [],
     }
+    if args.append and args.out.is_file():
+        earlier = json.loads(args.out.read_text(encoding="utf-8"))
+        report["runs"] = earlier["runs"]
+        report["command"] = f"{earlier['command']}; {report['command']}"
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as name:

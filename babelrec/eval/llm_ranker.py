@@ -4,7 +4,9 @@ case's candidates, an LLM reranker reorders its top `top`, the rest keep first-s
 Options (in the experiment file): `mode` (listwise, verbalizer, pointwise), `first_stage`
 (cosine or bilinear), `top`, `alpha` (fusion weight), `shuffles`, `calibrate` (verbalizer label
 calibration; each left out takes the `rerank` settings' default), `llm` and `model` (backend
-and packaged model or GGUF path), `history` (how many recent history titles the prompt shows).
+and packaged model or GGUF path), `history` (how many recent history titles the prompt shows),
+`snippet_tokens` (verbalizer: tokens of item text per candidate) or `full_items` (the full item
+blocks the verbalizer showed before it had a token budget).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class LLMEvalRanker(EvalRanker):
         llm: str = "llama-cpp",
         model: str | None = None,
         history: int = 5,
+        snippet_tokens: int | None = None,
+        full_items: bool = False,
         **first_stage_options: Any,
     ) -> None:
         from babelrec.llm.registry import build_llm
@@ -51,10 +55,13 @@ class LLMEvalRanker(EvalRanker):
             if first_stage == "bilinear"
             else CosineRanker()
         )
-        given = {"alpha": alpha, "shuffles": shuffles, "calibrate": calibrate}
+        given: dict[str, Any] = {"alpha": alpha, "shuffles": shuffles, "calibrate": calibrate}
+        given["snippet_tokens"] = snippet_tokens
         config = RerankConfig(  # what the experiment leaves out takes the settings' default
             top=top, timeout=None, **{key: v for key, v in given.items() if v is not None}
         )
+        if full_items:  # the verbalizer's full item blocks (id, 160 characters of text)
+            config = config.model_copy(update={"snippet_tokens": None})
         self.reranker = build_reranker(mode, build_llm(settings), config)
         self.history = history
         self.totals = {"cases": 0, "degraded": 0, "repairs": 0, "prompt_tokens": 0, "wins": 0.0}

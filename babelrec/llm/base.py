@@ -115,6 +115,8 @@ class LLM(ABC):
     """A chat model that answers in validated JSON and reports next-token log-probabilities."""
 
     name: ClassVar[str]
+    #: Whether `model_id` determines the answers (what may be kept across processes by it).
+    stable_model_id: ClassVar[bool] = True
 
     def __init__(self, *, cache: ResponseCache | None = None, retries: int = 1) -> None:
         self.cache = cache

@@ -80,7 +80,7 @@ def test_bundled_experiments_are_valid() -> None:
     films = {f"{d}{v}" for d in ("kmrd", "ml100k") for v in ("", "_full", "_new_items")}
     assert names == {
         "mind_zh", "mind_mixed", "mind_paired", "mind_paired_e5", "mind_paired_llm",
-        "mind_zh_space", "mind_zh_llm", *films,
+        "mind_zh_space", "mind_zh_llm", "mind_zh_llm_prompt", *films,
     }  # fmt: skip
     for name in names:
         experiment = load_experiment(EXPERIMENTS_DIR / f"{name}.yaml")

@@ -16,12 +16,21 @@ from tests.rerank.conftest import make_candidates
 USER = UserProfile(language="zh", region="CN", interests="足球")
 
 
+def shown_ids(text: str) -> dict[str, str]:
+    """Label -> item id of the candidates a verbalizer prompt shows (by their titles: the
+    token-budgeted blocks carry no id; make_candidates titles item-NN "Title N")."""
+    return {
+        label: f"item-{int(n):02d}"
+        for label, n in re.findall(r'<item label="(\w)"[^>]*>Title (\d+)', text)
+    }
+
+
 def prefer(item_id: str, *, bias: bool = False):  # type: ignore[no-untyped-def]
     """Logprobs that favour the label shown for `item_id` (or, with bias, always label A)."""
 
     def score(messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
         text = messages[-1].content
-        shown = dict(re.findall(r'label="(\w)" id="([\w-]+)"', text))
+        shown = shown_ids(text)
         return {
             label: (0.0 if (label == "A" if bias else shown.get(label) == item_id) else -5.0)
             for label in options
@@ -66,7 +75,7 @@ def test_first_position_bias_is_measured_and_shuffles_dilute_it() -> None:
 def test_calibration_removes_a_label_prior() -> None:
     def biased(messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
         text = messages[-1].content
-        shown = dict(re.findall(r'label="(\w)" id="([\w-]+)"', text))
+        shown = shown_ids(text)
         return {
             label: -0.1 if label == "A" else (-1.0 if shown.get(label) == "item-03" else -5.0)
             for label in options
