@@ -321,20 +321,16 @@ class LlamaCppLLM(LLM):
         key, common = self.states.longest(tokens)
         if key is None or common <= reused + 16:  # a few tokens are cheaper to evaluate
             return reused
-        import llama_cpp
-
-        llama = self.llama
-        state = self.states.get(key)
-        if llama_cpp.llama_state_seq_set_data(llama.ctx, state, len(state), 0) != len(state):
-            raise RuntimeError("llama_cpp: could not restore a saved prompt state")
-        llama.input_ids[: len(key)] = key
-        llama.n_tokens = len(key)
+        self._load_sequence(key, self.states.get(key))
         return common
 
     def _save_state(self, tokens: Sequence[int]) -> None:
-        """Keep the KV state of this prompt (sequence 0 only: no logits, no Python buffers)."""
-        if self.states is None:
-            return
+        if self.states is not None:
+            self.states.put(tuple(tokens), self._sequence_state())
+
+    def _sequence_state(self) -> Any:
+        """A copy of the KV cache of sequence 0 (no logits, none of llama-cpp-python's buffers:
+        its own `save_state` also copies a 0.5 GB score array for Gemma's vocabulary)."""
         import ctypes
 
         import llama_cpp
@@ -342,8 +338,19 @@ class LlamaCppLLM(LLM):
         ctx = self.llama.ctx
         size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
         state = (ctypes.c_uint8 * size)()
-        if llama_cpp.llama_state_seq_get_data(ctx, state, size, 0) == size:
-            self.states.put(tuple(tokens), state)
+        if llama_cpp.llama_state_seq_get_data(ctx, state, size, 0) != size:
+            raise RuntimeError("llama_cpp: could not save the prompt state")
+        return state
+
+    def _load_sequence(self, tokens: tuple[int, ...], state: Any) -> None:
+        """Put a saved KV state (holding `tokens`) back into sequence 0."""
+        import llama_cpp
+
+        llama = self.llama
+        if llama_cpp.llama_state_seq_set_data(llama.ctx, state, len(state), 0) != len(state):
+            raise RuntimeError("llama_cpp: could not restore a saved prompt state")
+        llama.input_ids[: len(tokens)] = tokens
+        llama.n_tokens = len(tokens)
 
     def _logits(self) -> np.ndarray:
         """A copy of the logits after the last evaluated token."""
