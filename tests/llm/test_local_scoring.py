@@ -118,7 +118,10 @@ def test_whole_sequence_scores_match_a_direct_computation(
         assert toy.n_tokens <= len(prompt)  # the next prompt can reuse this one's prefix
 
 
-STATIC = {"zh": "你为一位用户排列推荐内容。" * 3, "en": "You rank recommendations for one user. " * 2}
+STATIC = {
+    "zh": "你为一位用户排列推荐内容。" * 3,
+    "en": "You rank recommendations for one user. " * 2,
+}
 
 
 @settings(max_examples=60, deadline=None)
