@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export BABELREC_EVAL__DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: install demo test lint typecheck unit bench eval-reference clean
+.PHONY: install demo test lint typecheck unit bench bench-scale eval-reference clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -58,6 +58,8 @@ unit: $(STAMP)
 # Each script prints its ratios and writes JSON to bench/results/; bench/summary.py prints them
 # all and writes bench/results/reference.json. Sized to finish in under 20 minutes on 2 cores
 # with warm caches. bench/llm_choice.py (the model and alpha study) runs separately.
+# the code before the latency levers of bench/end_to_end.py (compared in the same run)
+BENCH_OLD ?= 4108858
 bench: $(STAMP)
 	mkdir -p bench/results && date +%s > bench/results/.started
 	$(BIN)/python bench/langid.py
@@ -65,10 +67,18 @@ bench: $(STAMP)
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/embedders.py --repeats 1 --single-n 30 --speed-texts 128
 	$(BIN)/python bench/rerank.py --candidates 20 10 50 --requests 1 --shuffles 2
+	$(BIN)/python bench/end_to_end.py --compare $(BENCH_OLD) --requests 10
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/peer.py --cases 50
 	$(BIN)/python bench/summary.py --started $$(cat bench/results/.started)
+
+# Retrieval at 100k and 1M synthetic vectors, embedded and on a `chroma run` server: about an
+# hour on 2 idle cores (the 1M build), hours on a loaded machine; not part of `make bench`.
+bench-scale: $(STAMP)
+	mkdir -p bench/results
+	nice -n 10 $(BIN)/python bench/scale.py --sizes 100000 1000000 --m 16 32 \
+		--log bench/results/scale.log
 
 clean:
 	rm -rf $(VENV) .babelrec .pytest_cache .mypy_cache .ruff_cache

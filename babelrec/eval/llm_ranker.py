@@ -7,7 +7,8 @@ calibration; each left out takes the `rerank` settings' default), `llm` and `mod
 and packaged model or GGUF path), `url` and `timeout` (the openai backend's base URL and
 seconds per call), `threads` (llama.cpp threads), `answer_cache` (a folder whose `llm/` holds
 the cached answers; default CACHE_DIR), `history` (how many recent history titles the prompt
-shows). Its stats include
+shows), `snippet_tokens` (verbalizer: tokens of item text per candidate) or `full_items` (the
+full item blocks the verbalizer showed before it had a token budget). Its stats include
 `seconds_per_request`: the reranker's own time per impression, first-stage training left out.
 """
 
@@ -45,6 +46,8 @@ class LLMEvalRanker(EvalRanker):
         timeout: float | None = None,
         answer_cache: str | None = None,
         history: int = 5,
+        snippet_tokens: int | None = None,
+        full_items: bool = False,
         **first_stage_options: Any,
     ) -> None:
         from babelrec.llm.registry import build_llm
@@ -65,10 +68,13 @@ class LLMEvalRanker(EvalRanker):
             if first_stage == "bilinear"
             else CosineRanker()
         )
-        given = {"alpha": alpha, "shuffles": shuffles, "calibrate": calibrate}
+        given: dict[str, Any] = {"alpha": alpha, "shuffles": shuffles, "calibrate": calibrate}
+        given["snippet_tokens"] = snippet_tokens
         config = RerankConfig(  # what the experiment leaves out takes the settings' default
             top=top, timeout=None, **{key: v for key, v in given.items() if v is not None}
         )
+        if full_items:  # the verbalizer's full item blocks (id, 160 characters of text)
+            config = config.model_copy(update={"snippet_tokens": None})
         cache_dir = Path(answer_cache) if answer_cache else DEFAULT_CACHE_DIR
         self.reranker = build_reranker(mode, build_llm(settings, cache_dir), config)
         self.history = history

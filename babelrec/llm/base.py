@@ -115,6 +115,8 @@ class LLM(ABC):
     """A chat model that answers in validated JSON and reports next-token log-probabilities."""
 
     name: ClassVar[str]
+    #: Whether `model_id` determines the answers (what may be kept across processes by it).
+    stable_model_id: ClassVar[bool] = True
 
     def __init__(self, *, cache: ResponseCache | None = None, retries: int = 1) -> None:
         self.cache = cache
@@ -141,6 +143,12 @@ class LLM(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release the model or connection."""
+
+    def truncate_tokens(self, text: str, budget: int) -> str:
+        """`text` cut to at most `budget` tokens of this model (so a prompt's size is known
+        before it is sent). Backends without a tokenizer here cut at 3 characters a token, an
+        over-estimate for every script; llama-cpp counts with the model's own tokenizer."""
+        return text[: max(0, budget) * 3].rstrip()
 
     def scoring_problem(self, options: Sequence[str]) -> str | None:
         """Why `next_token_logprobs` could not tell `options` apart, or None when it can.

@@ -51,6 +51,7 @@ class FakeLLM(LLM):
     and propagates, as with the real backends."""
 
     name = "fake"
+    stable_model_id = False  # its answers come from its script, not from its model id
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -55,6 +56,39 @@ def packaged_model_path(name: PackagedModel, cache_dir: Path) -> Path:
         ) from exc
 
 
+class PrefixStates:
+    """llama.cpp KV states of recent prompts, keyed by their tokens, least recently used first
+    out past `capacity_bytes`: a prompt restores the state that shares its longest prefix (the
+    template's static part, whatever ran in between) and evaluates only the rest."""
+
+    def __init__(self, capacity_bytes: int) -> None:
+        self.capacity_bytes = capacity_bytes
+        self.states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+
+    def longest(self, tokens: Sequence[int]) -> tuple[tuple[int, ...] | None, int]:
+        """The saved prompt sharing the longest prefix with `tokens`, and that length."""
+        best: tuple[tuple[int, ...] | None, int] = (None, 0)
+        for key in self.states:
+            common = 0
+            for a, b in zip(key, tokens, strict=False):
+                if a != b:
+                    break
+                common += 1
+            if common > best[1]:
+                best = (key, common)
+        return best
+
+    def get(self, key: tuple[int, ...]) -> Any:
+        self.states.move_to_end(key)
+        return self.states[key]
+
+    def put(self, key: tuple[int, ...], state: Any) -> None:
+        self.states.pop(key, None)
+        self.states[key] = state
+        while sum(len(s) for s in self.states.values()) > self.capacity_bytes and self.states:
+            self.states.popitem(last=False)
+
+
 def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -73,12 +107,17 @@ class LlamaCppLLM(LLM):
         n_threads: int | None = None,
         cache: ResponseCache | None = None,
         retries: int = 1,
+        state_cache_mib: int = 256,
     ) -> None:
         super().__init__(cache=cache, retries=retries)
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self._grammars: dict[str, Any] = {}
+        #: KV states of recent scoring prompts (0 MiB: only the last prompt's prefix is reused)
+        self.states = PrefixStates(state_cache_mib * 2**20) if state_cache_mib > 0 else None
+        self._option_tokens: dict[str, list[int]] = {}
+        self._truncated: OrderedDict[tuple[str, int], str] = OrderedDict()
 
     @property
     def model_id(self) -> str:
@@ -179,8 +218,37 @@ class LlamaCppLLM(LLM):
         )
 
     def option_tokens(self, option: str) -> list[int]:
-        """The tokens of an answer option as it follows the prompt (no BOS)."""
-        return list(self.llama.tokenize(option.encode("utf-8"), add_bos=False, special=False))
+        """The tokens of an answer option as it follows the prompt (no BOS), tokenized once."""
+        if option not in self._option_tokens:
+            if len(self._option_tokens) > 4096:
+                self._option_tokens.clear()
+            self._option_tokens[option] = self._text_tokens(option)
+        return self._option_tokens[option]
+
+    def _text_tokens(self, text: str) -> list[int]:
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def truncate_tokens(self, text: str, budget: int) -> str:
+        """The longest token prefix of `text` whose text re-tokenizes to at most `budget` of
+        this model's tokens (a cut can split a character or merge differently, so the cut text
+        is counted again). Kept per text and budget: a catalog item is cut once."""
+        key = (text, budget)
+        if (hit := self._truncated.get(key)) is not None:
+            return hit
+        ids = self._text_tokens(text)
+        cut = min(len(ids), max(0, budget))
+        result = text
+        if len(ids) > budget:
+            while cut > 0:
+                result = self.llama.detokenize(ids[:cut]).decode("utf-8", "ignore").strip()
+                if len(self._text_tokens(result)) <= budget:
+                    break
+                cut -= 1
+            result = result if cut > 0 else ""
+        self._truncated[key] = result
+        if len(self._truncated) > 65536:
+            self._truncated.popitem(last=False)
+        return result
 
     def scoring_problem(self, options: Sequence[str]) -> str | None:
         """Options are scored by their whole token sequence, so a shared first token is fine
@@ -211,11 +279,12 @@ class LlamaCppLLM(LLM):
         by_option = {option: self.option_tokens(option) for option in options}
         longest = max((len(t) for t in by_option.values()), default=1)
         self._check_context(len(tokens) + longest)
-        reused = self._reused_prefix(tokens)
+        reused = self._restore_longest_prefix(tokens)
         # Keep at least one token to evaluate, so the logits belong to this prompt.
         keep = min(reused, len(tokens) - 1)
         llama.n_tokens = keep
         llama.eval(tokens[keep:])
+        self._save_state(tokens)
         first = self._last_logprobs()
         # Continuations share their prefixes: each distinct prefix is evaluated once.
         after: dict[tuple[int, ...], np.ndarray] = {(): first}
@@ -242,6 +311,46 @@ class LlamaCppLLM(LLM):
         return TokenLogprobs(
             logprobs=logprobs, prompt_tokens=len(tokens), prefix_reused_tokens=keep
         )
+
+    def _restore_longest_prefix(self, tokens: Sequence[int]) -> int:
+        """How many of `tokens` the KV cache now holds: the last prompt's shared prefix, or a
+        saved state's when that one shares more (restored into the context first)."""
+        reused = self._reused_prefix(tokens)
+        if self.states is None:
+            return reused
+        key, common = self.states.longest(tokens)
+        if key is None or common <= reused + 16:  # a few tokens are cheaper to evaluate
+            return reused
+        self._load_sequence(key, self.states.get(key))
+        return common
+
+    def _save_state(self, tokens: Sequence[int]) -> None:
+        if self.states is not None:
+            self.states.put(tuple(tokens), self._sequence_state())
+
+    def _sequence_state(self) -> Any:
+        """A copy of the KV cache of sequence 0 (no logits, none of llama-cpp-python's buffers:
+        its own `save_state` also copies a 0.5 GB score array for Gemma's vocabulary)."""
+        import ctypes
+
+        import llama_cpp
+
+        ctx = self.llama.ctx
+        size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
+        state = (ctypes.c_uint8 * size)()
+        if llama_cpp.llama_state_seq_get_data(ctx, state, size, 0) != size:
+            raise RuntimeError("llama_cpp: could not save the prompt state")
+        return state
+
+    def _load_sequence(self, tokens: tuple[int, ...], state: Any) -> None:
+        """Put a saved KV state (holding `tokens`) back into sequence 0."""
+        import llama_cpp
+
+        llama = self.llama
+        if llama_cpp.llama_state_seq_set_data(llama.ctx, state, len(state), 0) != len(state):
+            raise RuntimeError("llama_cpp: could not restore a saved prompt state")
+        llama.input_ids[: len(tokens)] = tokens
+        llama.n_tokens = len(tokens)
 
     def _logits(self) -> np.ndarray:
         """A copy of the logits after the last evaluated token."""

@@ -87,6 +87,22 @@ def item_block(item: Item, label: str | None = None, *, shown_id: str | None = N
     return f"<item {' '.join(attrs)}>{body}</item>"
 
 
+def compact_block(item: Item, label: str, snippet: str = "") -> str:
+    """One candidate of a scoring prompt: its label, language, region and category, the title
+    and `snippet` (the caller cuts it to a token budget). No id: the label names the candidate,
+    and every token here is paid once per candidate."""
+    attrs = [
+        f'label="{attribute(label, 8)}"',
+        f'language="{attribute(item.language or "?", 16)}"',
+        f'region="{attribute(item.region or "?", 16)}"',
+        f'category="{attribute(item.category or "?", 40)}"',
+    ]
+    body = sanitize(item.title, 120)
+    if snippet:
+        body += " — " + sanitize(snippet)
+    return f"<item {' '.join(attrs)}>{body}</item>"
+
+
 def user_fields(user: UserProfile, history: Sequence[Item]) -> dict[str, str]:
     """The user placeholders shared by every purpose."""
     lines = [f"<seen>{sanitize(item.title, 100)}</seen>" for item in history[-5:]]

@@ -62,7 +62,9 @@ class GenerativeStage:
 
     def reranker(self, llm: LLM) -> Reranker:
         if self._reranker is None or self._reranker.llm is not llm:
-            config = RerankConfig.from_settings(self.settings.rerank, self.settings.llm.timeout)
+            config = RerankConfig.from_settings(
+                self.settings.rerank, self.settings.llm.timeout, self.settings.cache_dir
+            )
             self._reranker = build_reranker(self.settings.rerank.name, llm, config)
         return self._reranker
 

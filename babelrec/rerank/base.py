@@ -12,6 +12,7 @@ import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,9 @@ from babelrec.settings import RerankSettings
 
 logger = logging.getLogger(__name__)
 
+#: Tokens of item text per verbalizer candidate (see `RerankConfig.snippet_tokens`).
+SNIPPET_TOKENS = 8
+
 
 class RerankConfig(RerankSettings):
     """How a reranker runs: the `rerank` settings group (one default per knob, there) plus what
@@ -38,12 +42,26 @@ class RerankConfig(RerankSettings):
 
     seed: int = 0
     timeout: float | None = Field(default=120.0, gt=0, description="Seconds for the whole rerank.")
+    snippet_tokens: int | None = Field(
+        default=SNIPPET_TOKENS,
+        ge=0,
+        description="Verbalizer: the title and at most this many of the model's tokens of each "
+        "candidate's text (None: the full item block, id and 160 characters of text).",
+    )
+    priors_dir: Path | None = Field(
+        default=None,
+        description="Verbalizer: where calibration priors are kept across processes (they "
+        "depend only on the model and the template); None: in this process only.",
+    )
 
     @classmethod
-    def from_settings(cls, rerank: RerankSettings, llm_timeout: float) -> RerankConfig:
+    def from_settings(
+        cls, rerank: RerankSettings, llm_timeout: float, cache_dir: Path | None = None
+    ) -> RerankConfig:
         """The configuration the `rerank` settings group describes; the whole rerank may take
-        two LLM timeouts."""
-        return cls(**rerank.model_dump(), timeout=llm_timeout * 2)
+        two LLM timeouts. Calibration priors are kept under `cache_dir`/priors when given."""
+        priors = cache_dir / "priors" if cache_dir is not None else None
+        return cls(**rerank.model_dump(), timeout=llm_timeout * 2, priors_dir=priors)
 
 
 class RerankResult(BaseModel):

@@ -82,7 +82,7 @@ def test_bundled_experiments_are_valid() -> None:
     films = {f"{d}{v}" for d in ("kmrd", "ml100k") for v in ("", "_full", "_new_items")}
     assert names == {
         "mind_zh", "mind_mixed", "mind_paired", "mind_paired_e5", "mind_paired_llm",
-        "mind_zh_space", "mind_zh_llm", "kmrd_full_sample", *films,
+        "mind_zh_space", "mind_zh_llm", "kmrd_full_sample", "mind_zh_llm_prompt", *films,
         "calibration_mind_mixed", "calibration_kmrd", "calibration_ml100k",
     }  # fmt: skip
     for name in names:

@@ -52,9 +52,19 @@ class ToyLlama:
 
 
 class ToyLLM(LlamaCppLLM):
-    def __init__(self) -> None:
-        super().__init__(Path("toy.gguf"), n_ctx=4096)
+    def __init__(self, state_cache_mib: int = 1) -> None:
+        super().__init__(Path("toy.gguf"), n_ctx=4096, state_cache_mib=state_cache_mib)
         self.__dict__["llama"] = ToyLlama()
+        self.loads = 0  # saved states restored
+
+    def _sequence_state(self) -> Any:
+        return list(self.llama.input_ids[: self.llama.n_tokens])
+
+    def _load_sequence(self, tokens: tuple[int, ...], state: Any) -> None:
+        assert tuple(state) == tokens
+        self.loads += 1
+        self.llama.input_ids = list(state)
+        self.llama.n_tokens = len(state)
 
     def _logits(self) -> np.ndarray:
         result: np.ndarray = self.llama.logits()
@@ -106,3 +116,36 @@ def test_whole_sequence_scores_match_a_direct_computation(
         assert all(v <= 0 for v in scores.values())
         toy: Any = llm.llama
         assert toy.n_tokens <= len(prompt)  # the next prompt can reuse this one's prefix
+
+
+STATIC = {
+    "zh": "你为一位用户排列推荐内容。" * 3,
+    "en": "You rank recommendations for one user. " * 2,
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    requests=st.lists(
+        st.tuples(st.sampled_from(sorted(STATIC)), st.text(alphabet="ab足球 ", max_size=30)),
+        min_size=1,
+        max_size=6,
+    ),
+    capacity=st.sampled_from([0, 1]),
+)
+def test_saved_prompt_states_give_the_scores_of_a_fresh_evaluation(
+    requests: list[tuple[str, str]], capacity: int
+) -> None:
+    """Requests in two locales interleave: each restores the saved state sharing its longest
+    prefix (its locale's static part) and its scores are those of evaluating it from scratch."""
+    llm = ToyLLM(state_cache_mib=capacity)
+    for locale, user in requests:
+        messages = [ChatMessage(role="user", content=STATIC[locale] + user)]
+        scores = llm.next_token_logprobs(messages, ["A", "B"], answer_prefix="[")
+        prompt = llm.tokens(llm.render(messages, "["))
+        for option in ("A", "B"):
+            assert abs(scores[option] - expected(llm, prompt, option)) < 1e-9
+    if capacity == 0:
+        assert llm.states is None and llm.loads == 0
+    elif [locale for locale, _ in requests][:3] in (["zh", "en", "zh"], ["en", "zh", "en"]):
+        assert llm.loads >= 1  # the third request found its locale's prefix in a saved state

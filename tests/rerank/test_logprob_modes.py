@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -16,12 +17,21 @@ from tests.rerank.conftest import make_candidates
 USER = UserProfile(language="zh", region="CN", interests="足球")
 
 
+def shown_ids(text: str) -> dict[str, str]:
+    """Label -> item id of the candidates a verbalizer prompt shows (by their titles: the
+    token-budgeted blocks carry no id; make_candidates titles item-NN "Title N")."""
+    return {
+        label: f"item-{int(n):02d}"
+        for label, n in re.findall(r'<item label="(\w)"[^>]*>Title (\d+)', text)
+    }
+
+
 def prefer(item_id: str, *, bias: bool = False):  # type: ignore[no-untyped-def]
     """Logprobs that favour the label shown for `item_id` (or, with bias, always label A)."""
 
     def score(messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
         text = messages[-1].content
-        shown = dict(re.findall(r'label="(\w)" id="([\w-]+)"', text))
+        shown = shown_ids(text)
         return {
             label: (0.0 if (label == "A" if bias else shown.get(label) == item_id) else -5.0)
             for label in options
@@ -66,7 +76,7 @@ def test_first_position_bias_is_measured_and_shuffles_dilute_it() -> None:
 def test_calibration_removes_a_label_prior() -> None:
     def biased(messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
         text = messages[-1].content
-        shown = dict(re.findall(r'label="(\w)" id="([\w-]+)"', text))
+        shown = shown_ids(text)
         return {
             label: -0.1 if label == "A" else (-1.0 if shown.get(label) == "item-03" else -5.0)
             for label in options
@@ -117,3 +127,43 @@ def test_fusion_arithmetic() -> None:
     rrf = reciprocal_rank_fusion([["a", "b"], ["b", "a"], ["a", "b"]])
     assert rrf["a"] > rrf["b"]
     assert borda([["a", "b", "c"], ["c", "a", "b"]]) == {"a": 3.0, "b": 1.0, "c": 2.0}
+
+
+class StableFake(FakeLLM):
+    """A fake whose model id stands for its answers (as a real model's digest does)."""
+
+    stable_model_id = True
+
+
+def test_calibration_priors_are_kept_on_disk_per_model_and_template(tmp_path: Path) -> None:
+    cands = make_candidates(5)
+    config = RerankConfig(alpha=1.0, calibrate=True, priors_dir=tmp_path / "priors")
+    first = StableFake(logprob_fn=prefer("item-03"), model="m1")
+    VerbalizerReranker(first, config).rerank(USER, cands)
+    assert len(first.calls) == 2  # the request and the content-free prompt
+    again = StableFake(logprob_fn=prefer("item-03"), model="m1")  # a new process, same model
+    VerbalizerReranker(again, config).rerank(USER, cands)
+    assert len(again.calls) == 1
+    other = StableFake(logprob_fn=prefer("item-03"), model="m2")  # another model: its own
+    VerbalizerReranker(other, config).rerank(USER, cands)
+    assert len(other.calls) == 2
+    full = RerankConfig(alpha=1.0, priors_dir=tmp_path / "priors", snippet_tokens=None)
+    blocks = StableFake(logprob_fn=prefer("item-03"), model="m1")  # another candidate format
+    VerbalizerReranker(blocks, full).rerank(USER, cands)
+    assert len(blocks.calls) == 2
+    scripted = FakeLLM(logprob_fn=prefer("item-03"), model="m1")  # answers from a script
+    VerbalizerReranker(scripted, config).rerank(USER, cands)
+    assert len(scripted.calls) == 2
+
+
+def test_candidates_show_a_bounded_snippet_and_no_id() -> None:
+    llm = FakeLLM(logprob_fn=prefer("item-01"))
+    cands = make_candidates(3)
+    long = cands[1].item.model_copy(update={"text": "word " * 200})
+    cands[1] = cands[1].model_copy(update={"item": long})
+    result = VerbalizerReranker(llm, RerankConfig(alpha=1.0, calibrate=False, snippet_tokens=4))
+    assert result.rerank(USER, cands).candidates[0].item.id == "item-01"
+    prompt = llm.prompts[-1][-1].content
+    assert 'id="' not in prompt
+    shown = re.search(r"Title 1 — ([^<]*)</item>", prompt)
+    assert shown is not None and len(shown.group(1)) <= 4 * 3  # the fake's 3 characters a token
