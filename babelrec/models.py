@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from babelrec.display_types import Display
+
 MetadataValue = str | int | float | bool
 
 #: The optional fields of an `Item` and what `null` (absent) means for each.
@@ -359,6 +361,7 @@ class Recommendation(Strict):
     item: Item
     scores: StageScores
     explanation: Explanation | None = None
+    display: Display | None = Field(default=None, description="The item in the user's language.")
 
 
 class RepairCounts(Strict):

@@ -6,8 +6,7 @@ fields are ``BABELREC_DATA_DIR`` and ``BABELREC_CACHE_DIR``. The flat names of b
 (``BABELREC_LLM_URL``, ``Settings(llm_url=...)``) still work for one release, with a
 `DeprecationWarning`. ``OPENAI_API_KEY`` is read as ``llm.api_key`` when that is not set.
 
-Every default works offline: the embedded Chroma store lives under `data_dir`, the default
-embedder and LLM ship inside PyPI packages.
+Every default works offline: the store lives under `data_dir`; embedder and LLM ship on PyPI.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from babelrec.language_settings import LanguageSpaceKnobs
+from babelrec.language_settings import DisplaySettings, LanguageSpaceKnobs
 from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
 
 DEFAULT_CACHE_DIR = Path("~/.cache/babelrec").expanduser()
@@ -337,6 +336,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
 
     @classmethod
     def settings_customise_sources(

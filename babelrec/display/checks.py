@@ -1,0 +1,86 @@
+"""Is a machine translation fit to show? The check every machine-made display text passes.
+
+A translation is refused when it is empty, a copy of its input, not written in the target
+language and script (`babelrec.i18n.script.matches_language`), or when it carries instruction
+text: words of the prompt or a chat model's preamble ("Here is the translation") that the input
+itself does not contain. A refused translation is never shown: the original is, flagged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from babelrec.i18n.script import matches_language
+
+#: What leaks from a translation prompt or a chat model's habits into its answer. Each counts only
+#: when the input does not contain it too (a news title may well say "translation").
+LEAK_MARKERS = (
+    "translat",
+    "traduc",
+    "traduz",
+    "übersetz",
+    "翻译",
+    "翻譯",
+    "번역",
+    "翻訳",
+    "ترجم",
+    "instruction",
+    "ignore",
+    "忽略",
+    "指令",
+    "here is",
+    "here's",
+    "sure,",
+    "以下是",
+    "<data",
+    "</data",
+    "<item",
+    "json",
+    '"translation"',
+    "{",
+    "}",
+)
+#: An answer that holds a whole input of at least this many letters echoes it.
+_COPY_MIN = 8
+#: Chinese titles keep Latin names (iPhone, NBA): half the letters in Han is Chinese enough.
+_THRESHOLD = {"zh": 0.5, "ja": 0.5}
+
+
+def _normal(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", "", text)
+
+
+def is_copy(source: str, output: str) -> bool:
+    """`output` repeats `source`: equal once case, spacing and punctuation are ignored, or it
+    contains the whole input (a model that echoes the text and then adds to it)."""
+    a, b = _normal(source), _normal(output)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    return len(a) >= _COPY_MIN and a in b
+
+
+def leaked(source: str, output: str) -> str | None:
+    """The first instruction marker in `output` that `source` does not contain, or None."""
+    said, written = source.casefold(), output.casefold()
+    return next((m for m in LEAK_MARKERS if m in written and m not in said), None)
+
+
+def check_translation(source: str, output: str, target: str) -> str | None:
+    """Why `output` is no acceptable translation of `source` into `target` (a language tag;
+    zh-Hant and zh-Hans also check the Chinese script), or None when it passes."""
+    text = output.strip()
+    if not text:
+        return "the translation is empty"
+    if is_copy(source, text):
+        return "the translation is a copy of the original"
+    if (marker := leaked(source, text)) is not None:
+        return f"instruction text leaked into the translation ({marker!r})"
+    language = target.split("-")[0].lower()
+    threshold = _THRESHOLD.get(language, 0.6)
+    if not matches_language(text, target, threshold=threshold):
+        return f"the translation is not written in {target}"
+    return None
