@@ -13,33 +13,16 @@ import unicodedata
 
 from babelrec.i18n.script import matches_language
 
-#: What leaks from a translation prompt or a chat model's habits into its answer. Each counts only
-#: when the input does not contain it too (a news title may well say "translation").
-LEAK_MARKERS = (
-    "translat",
-    "traduc",
-    "traduz",
-    "übersetz",
-    "翻译",
-    "翻譯",
-    "번역",
-    "翻訳",
-    "ترجم",
-    "instruction",
-    "ignore",
-    "忽略",
-    "指令",
-    "here is",
-    "here's",
-    "sure,",
-    "以下是",
-    "<data",
-    "</data",
-    "<item",
-    "json",
-    '"translation"',
-    "{",
-    "}",
+#: What leaks from a translation prompt or a chat model's habits into its answer, in groups of one
+#: meaning. A group counts only when the input has none of its words: a title about translation
+#: may well be translated as one (Translation app tops chart -> 翻译应用登顶).
+LEAK_MARKERS: tuple[tuple[str, ...], ...] = (
+    ("translat", "traduc", "traduz", "übersetz", "翻译", "翻譯", "번역", "翻訳", "ترجم"),
+    ("instruction", "指令", "指示", "instrucci"),
+    ("ignore", "忽略", "ignora"),
+    ("here is", "here's", "sure,", "以下是", "aquí está"),
+    ("<data", "</data", "<item", "</"),
+    ("json", '"translation"', "{", "}"),
 )
 #: An answer that holds a whole input of at least this many letters echoes it.
 _COPY_MIN = 8
@@ -64,9 +47,15 @@ def is_copy(source: str, output: str) -> bool:
 
 
 def leaked(source: str, output: str) -> str | None:
-    """The first instruction marker in `output` that `source` does not contain, or None."""
+    """The first instruction marker in `output` whose group `source` has no word of, or None."""
     said, written = source.casefold(), output.casefold()
-    return next((m for m in LEAK_MARKERS if m in written and m not in said), None)
+    for group in LEAK_MARKERS:
+        if any(m in said for m in group):
+            continue
+        found = next((m for m in group if m in written), None)
+        if found is not None:
+            return found
+    return None
 
 
 def check_translation(source: str, output: str, target: str) -> str | None:

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pydantic import Field
-
 from babelrec.errors import LLMUnavailableError
 from babelrec.i18n.chinese import SCRIPT_NAMES, Script
 from babelrec.llm.base import LLM, GenerationParams
@@ -48,7 +46,7 @@ class Translator(Protocol):
 class TranslationAnswer(Strict):
     """What the LLM must answer."""
 
-    translation: str = Field(max_length=2000)
+    translation: str
 
 
 def target_name(target: str, script: Script | None = None) -> str:
@@ -76,7 +74,7 @@ class LLMTranslator:
             target_language=target_name(target, "Hans" if target == "zh" else None),
             text=clipped,
         )
-        params = GenerationParams(max_tokens=min(512, 48 + 3 * len(clipped)))
+        params = GenerationParams(max_tokens=min(320, 24 + len(clipped)))
         answer = self.llm.complete_structured(messages, TranslationAnswer, params=params)
         return answer.translation.strip()
 

@@ -1,0 +1,144 @@
+"""Machine translation of news titles, zh->en and en->zh, by every model babelrec can run here.
+
+The parallel set: the MIND news that have both an English title (`mind/news.tsv`) and a Chinese
+one (xMIND `cmn`, itself an NLLB machine translation written in Traditional script), read by the
+MIND converter's readers. On a shared 2-core machine every model sees the same seeded random
+sample of titles per direction (`--n`, default 150), not all ~1,110.
+
+For each model and direction: chrF (sacrebleu, character 6-grams, beta 2) of the raw output and
+of what a user is shown (the output where it passes `babelrec.display.check_translation`, else the
+original title, as `DisplayMaker` does), the share that passes the check, and seconds per title
+(generation only; no cache). Chinese output and references are compared in Simplified script
+(OpenCC), so the reference's Traditional script costs no model anything. The "copy" row is the
+floor: the untranslated title scored against the reference.
+
+    BABELREC_EVAL__DATA_DIR=../shared/data nice -n 10 python bench/translation.py --n 150
+
+Writes bench/results/translation.json (after each model, so a long run keeps what it finished).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "results" / "translation.json"
+
+
+def pairs() -> list[tuple[str, str, str]]:
+    """(news id, English title, Chinese title) of every news with both texts."""
+    from babelrec.eval.converters.mind import read_mind_news, read_xmind
+    from babelrec.settings import Settings
+
+    data = Settings().eval.resolved_data_dir
+    dropped: Counter[str] = Counter()
+    zh, en = read_xmind(data, dropped), read_mind_news(data, dropped)
+    return [(nid, en[nid].title, zh[nid].title) for nid in sorted(set(zh) & set(en))]
+
+
+def models(names: list[str]) -> dict[str, object]:
+    from babelrec.llm.local import LlamaCppLLM, packaged_model_path
+    from babelrec.settings import Settings
+
+    cache = Settings().cache_dir
+    return {
+        name: LlamaCppLLM(packaged_model_path(name, cache), n_threads=2)  # type: ignore[arg-type]
+        for name in names
+    }
+
+
+def score(hyps: list[str], refs: list[str]) -> float:
+    import sacrebleu
+
+    return round(float(sacrebleu.corpus_chrf(hyps, [refs]).score), 2)
+
+
+def run_direction(
+    translator: object, rows: list[tuple[str, str]], source: str, target: str
+) -> dict[str, object]:
+    from babelrec.display.checks import check_translation
+    from babelrec.errors import LLMError
+    from babelrec.i18n.chinese import to_simplified
+
+    simplify = (lambda t: to_simplified(t)) if target == "zh" else (lambda t: t)
+    raw, shown, refs, reasons, seconds = [], [], [], Counter(), []
+    titles: list[dict[str, str | None]] = []
+    for text, reference in rows:
+        started = time.perf_counter()
+        reason: str | None
+        try:
+            out = translator.translate(text, source, target)  # type: ignore[attr-defined]
+            reason = check_translation(text, simplify(out), target)
+        except LLMError as exc:
+            out, reason = "", f"error: {type(exc).__name__}"
+        seconds.append(time.perf_counter() - started)
+        reasons[reason or "passed"] += 1
+        raw.append(simplify(out))
+        shown.append(simplify(out) if reason is None else simplify(text))
+        refs.append(simplify(reference))
+        titles.append({"source": text, "output": out, "reference": reference, "check": reason})
+    return {
+        "n": len(rows),
+        "chrf_raw": score(raw, refs),
+        "chrf_shown": score(shown, refs),
+        "passed_check": round(reasons["passed"] / len(rows), 3),
+        "check_outcomes": dict(reasons.most_common()),
+        "seconds_per_title": round(sum(seconds) / len(seconds), 3),
+        "titles": titles,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=20, help="Titles per direction.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", nargs="+", default=["gemma3", "smollm2"])
+    args = parser.parse_args()
+
+    from babelrec.display.translator import LLMTranslator
+    from babelrec.i18n.chinese import to_simplified
+
+    every = pairs()
+    rng = random.Random(args.seed)
+    samples = {
+        "zh->en": [(zh, en) for _, en, zh in rng.sample(every, min(args.n, len(every)))],
+        "en->zh": [(en, zh) for _, en, zh in rng.sample(every, min(args.n, len(every)))],
+    }
+    report: dict[str, object] = {
+        "parallel_news": len(every),
+        "sample_per_direction": args.n,
+        "seed": args.seed,
+        "reference": "MIND English titles / xMIND Chinese titles (NLLB machine translation, "
+        "Traditional; compared in Simplified)",
+        "copy": {
+            "zh->en": score([s for s, _ in samples["zh->en"]], [r for _, r in samples["zh->en"]]),
+            "en->zh": score(
+                [s for s, _ in samples["en->zh"]], [to_simplified(r) for _, r in samples["en->zh"]]
+            ),
+        },
+        "models": {},
+    }
+    for name, llm in models(args.models).items():
+        translator = LLMTranslator(llm)  # type: ignore[arg-type]
+        translator.translate("warm-up", "en", "zh")  # load the weights outside the timing
+        entry: dict[str, object] = {"model_id": translator.model_id}
+        for direction, rows in samples.items():
+            source, target = direction.split("->")
+            entry[direction] = run_direction(translator, rows, source, target)
+            summary = {k: v for k, v in entry[direction].items() if k != "titles"}  # type: ignore[union-attr]
+            print(name, direction, summary, flush=True)
+            report["models"][name] = entry  # type: ignore[index]
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            OUT.write_text(
+                json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
