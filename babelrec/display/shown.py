@@ -71,6 +71,8 @@ class DisplayMaker:
 
     def display(self, user: UserProfile, item: Item, *, generate: bool = False) -> Display:
         script = reader_script(user.language, user.script, user.interests)
+        if user.language == "zh" and script is None:
+            script = "Hans"  # the profile's rule: else Simplified
         want = language_tag(user.language, script)
         text = self._summary(item.text)
         if item.language == user.language or item.language is None:
