@@ -170,20 +170,21 @@ def as_shown(item: Item, display: Display) -> Item:
     return item.model_copy(update={"title": display.title, "text": display.summary})
 
 
-_WORD = re.compile(r"\w{6,}")
-
-
 def quotes_unreadable(text: str, item: Item, display: Display) -> bool:
     """True when `text` quotes `item`'s title in a language the reader did not ask for: a run of
-    four Han or kana characters, or a word of six letters or more, of the original title that
-    the shown title does not have."""
+    four characters of a Chinese, Japanese or Korean title, a word of three letters or more in
+    another non-Latin script, or two words (or one long one) of a Latin title, that the shown
+    title does not have."""
     if display.in_user_language and display.source == "original":
         return False
-    title, shown = item.title, display.title if display.in_user_language else ""
+    title, shown = item.title, (display.title if display.in_user_language else "").casefold()
     if item.language in ("zh", "ja", "ko"):
-        runs = {title[i : i + 4] for i in range(max(0, len(title) - 3))}
-        runs = {r for r in runs if not r.isascii() and r.strip() and r not in shown}
+        runs = {title[i : i + 4].strip() for i in range(max(0, len(title) - 3))}
+        runs = {r for r in runs if len(r) >= 3 and not r.isascii()}
     else:
-        runs = {w for w in _WORD.findall(title) if w.casefold() not in shown.casefold()}
+        words = re.findall(r"\w+", title)
+        runs = {w for w in words if len(w) >= 3 and not w.isascii()}
+        runs |= {w for w in words if len(w) >= 8}
+        runs |= {f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if len(a + b) >= 8}
     lowered = text.casefold()
-    return any(run.casefold() in lowered for run in runs)
+    return any(run.casefold() in lowered and run.casefold() not in shown for run in runs)

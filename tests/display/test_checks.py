@@ -19,7 +19,11 @@ GOOD = [
     ("美国总统大选结果公布", "US presidential election results announced", "en"),
     ("Dog rescued from river after three days", "三天后小狗从河里获救", "zh"),
     ("Dog rescued from river after three days", "三天後小狗從河裡獲救", "zh-Hant"),
-    ("Los tacos al pastor conquistan Madrid", "Mexican street tacos win over the people of Madrid", "en"),
+    (
+        "Los tacos al pastor conquistan Madrid",
+        "Mexican street tacos win over the people of Madrid",
+        "en",
+    ),
 ]
 
 
@@ -78,4 +82,6 @@ def test_instruction_text_leaking_is_refused(
 
 def test_a_marker_the_input_has_too_is_no_leak() -> None:
     assert check_translation("Translation app tops the chart", "翻译应用登上榜首", "zh") is None
-    assert check_translation("翻译软件排行榜第一", "Translation software tops the chart", "en") is None
+    assert (
+        check_translation("翻译软件排行榜第一", "Translation software tops the chart", "en") is None
+    )

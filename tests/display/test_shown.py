@@ -29,7 +29,9 @@ KOREAN = Item(
     title="부산 돼지국밥 골목, 외국인 관광객 필수 코스로",
     language="ko",
     region="KR",
-    translations={"zh": Translation(title="釜山猪肉汤饭街成为外国游客必去之地", text="游客络绎不绝。")},
+    translations={
+        "zh": Translation(title="釜山猪肉汤饭街成为外国游客必去之地", text="游客络绎不绝。")
+    },
 )
 ANSWERS = {
     ARABIC.title: "菲斯节日庆祝古斯米，家庭周五的菜肴",
@@ -139,6 +141,7 @@ def test_summary_is_the_first_sentences() -> None:
 def test_quoting_an_unreadable_title_is_caught(tmp_path: Path) -> None:
     shown = maker(None, tmp_path).display(ZH, ARABIC)
     assert quotes_unreadable("推荐：مهرجان في فاس", ARABIC, shown)
+    assert quotes_unreadable("这篇来自摩洛哥：فاس يحتفي", ARABIC, shown)
     assert not quotes_unreadable("这篇讲美食。", ARABIC, shown)
     korean = maker(None, tmp_path).display(ZH, KOREAN)
     assert quotes_unreadable("부산 돼지국밥 골목 很好", KOREAN, korean)
