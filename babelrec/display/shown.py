@@ -136,7 +136,7 @@ class DisplayMaker:
                 raw = self._translated(piece, item.language, target, generate)
                 model = self.translator.model_id
             except LLMError as exc:
-                logger.warning("no machine translation of %s: %s", item.id, exc)
+                logger.info("no machine translation of %s: %s", item.id, exc)
                 return original
             if raw is None:
                 return original  # not translated yet, and not to be made now

@@ -82,7 +82,7 @@ class GenerativeStage:
         LLM, built only when an item needs one (`display.machine`: looked up in
         CACHE_DIR/translations, or made on request)."""
         if self._display is None:
-            translator = LazyTranslator(lambda: self.llm()[0])
+            translator = LazyTranslator(lambda: self.llm()[0]) if self.settings.llm_on else None
             cache = TranslationCache(self.settings.cache_dir / "translations")
             self._display = DisplayMaker(self.settings.display, translator, cache)
         return self._display
