@@ -82,6 +82,7 @@ def run_direction(
         shown.append(simplify(out) if reason is None else simplify(text))
         refs.append(simplify(reference))
         titles.append({"source": text, "output": out, "reference": reference, "check": reason})
+        print(f"  {len(titles)}/{len(rows)} {seconds[-1]:.1f}s {reason or 'passed'}", flush=True)
     return {
         "n": len(rows),
         "chrf_raw": score(raw, refs),
@@ -95,7 +96,7 @@ def run_direction(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=20, help="Titles per direction.")
+    parser.add_argument("--n", type=int, default=12, help="Titles per direction.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=["gemma3", "smollm2"])
     args = parser.parse_args()
@@ -123,16 +124,19 @@ def main() -> None:
         },
         "models": {},
     }
-    for name, llm in models(args.models).items():
-        translator = LLMTranslator(llm)  # type: ignore[arg-type]
+    built = models(args.models)
+    translators = {name: LLMTranslator(llm) for name, llm in built.items()}  # type: ignore[arg-type]
+    entries: dict[str, dict[str, object]] = {}
+    for name, translator in translators.items():
         translator.translate("warm-up", "en", "zh")  # load the weights outside the timing
-        entry: dict[str, object] = {"model_id": translator.model_id}
-        for direction, rows in samples.items():
-            source, target = direction.split("->")
-            entry[direction] = run_direction(translator, rows, source, target)
-            summary = {k: v for k, v in entry[direction].items() if k != "titles"}  # type: ignore[union-attr]
+        entries[name] = {"model_id": translator.model_id}
+    report["models"] = entries
+    for direction, rows in samples.items():  # both models on one direction, then the other
+        source, target = direction.split("->")
+        for name, translator in translators.items():
+            entries[name][direction] = run_direction(translator, rows, source, target)
+            summary = {k: v for k, v in entries[name][direction].items() if k != "titles"}  # type: ignore[union-attr]
             print(name, direction, summary, flush=True)
-            report["models"][name] = entry  # type: ignore[index]
             OUT.parent.mkdir(parents=True, exist_ok=True)
             OUT.write_text(
                 json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from babelrec.display_types import Display
 from babelrec.errors import BabelrecError, ConfigError
-from babelrec.models import Display, RecommendationResult
+from babelrec.models import RecommendationResult
 from babelrec.settings import Settings
 
 if TYPE_CHECKING:
