@@ -85,3 +85,12 @@ def test_a_marker_the_input_has_too_is_no_leak() -> None:
     assert (
         check_translation("翻译软件排行榜第一", "Translation software tops the chart", "en") is None
     )
+
+
+def test_the_translate_prompt_loads_with_its_placeholders_and_a_data_block() -> None:
+    from babelrec.prompts.loader import PLACEHOLDERS, PromptLoader, placeholders
+
+    template = PromptLoader().load("translate", "en")
+    found = placeholders(template.system) | placeholders(template.user)
+    assert found == PLACEHOLDERS["translate"]
+    assert "<data>{text}</data>" in template.user
