@@ -3,18 +3,21 @@
 The parallel set: the MIND news that have both an English title (`mind/news.tsv`) and a Chinese
 one (xMIND `cmn`, itself an NLLB machine translation written in Traditional script), read by the
 MIND converter's readers. On a shared 2-core machine every model sees the same seeded random
-sample of titles per direction (`--n`, default 150), not all ~1,110.
+sample of titles per direction (`--n`, default 12), not all ~1,110.
 
 For each model and direction: chrF (sacrebleu, character 6-grams, beta 2) of the raw output and
 of what a user is shown (the output where it passes `babelrec.display.check_translation`, else the
-original title, as `DisplayMaker` does), the share that passes the check, and seconds per title
-(generation only; no cache). Chinese output and references are compared in Simplified script
-(OpenCC), so the reference's Traditional script costs no model anything. The "copy" row is the
-floor: the untranslated title scored against the reference.
+original title, as `DisplayMaker` does), the share that passes the check, and the cost per title
+(generation only, no cache): wall seconds on the shared machine, and CPU seconds of the process
+(both llama.cpp threads), which other jobs on the machine inflate far less. Chinese output and
+references are compared in Simplified script (OpenCC), so the reference's Traditional script
+costs no model anything. The "copy" row is the floor: the untranslated title scored against the
+reference.
 
-    BABELREC_EVAL__DATA_DIR=../shared/data nice -n 10 python bench/translation.py --n 150
+    BABELREC_EVAL__DATA_DIR=../shared/data nice -n 10 python bench/translation.py --n 12
 
-Writes bench/results/translation.json (after each model, so a long run keeps what it finished).
+Writes bench/results/translation.json after each model and direction (a long run keeps what
+it finished).
 """
 
 from __future__ import annotations
@@ -66,10 +69,10 @@ def run_direction(
     from babelrec.i18n.chinese import to_simplified
 
     simplify = (lambda t: to_simplified(t)) if target == "zh" else (lambda t: t)
-    raw, shown, refs, reasons, seconds = [], [], [], Counter(), []
+    raw, shown, refs, reasons, seconds, cpu = [], [], [], Counter(), [], []
     titles: list[dict[str, str | None]] = []
     for text, reference in rows:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         reason: str | None
         try:
             out = translator.translate(text, source, target)  # type: ignore[attr-defined]
@@ -77,6 +80,7 @@ def run_direction(
         except LLMError as exc:
             out, reason = "", f"error: {type(exc).__name__}"
         seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         reasons[reason or "passed"] += 1
         raw.append(simplify(out))
         shown.append(simplify(out) if reason is None else simplify(text))
@@ -90,6 +94,7 @@ def run_direction(
         "passed_check": round(reasons["passed"] / len(rows), 3),
         "check_outcomes": dict(reasons.most_common()),
         "seconds_per_title": round(sum(seconds) / len(seconds), 3),
+        "cpu_seconds_per_title": round(sum(cpu) / len(cpu), 3),
         "titles": titles,
     }
 
@@ -129,6 +134,7 @@ def main() -> None:
     entries: dict[str, dict[str, object]] = {}
     for name, translator in translators.items():
         translator.translate("warm-up", "en", "zh")  # load the weights outside the timing
+        print(f"{name} loaded", flush=True)
         entries[name] = {"model_id": translator.model_id}
     report["models"] = entries
     for direction, rows in samples.items():  # both models on one direction, then the other
