@@ -74,7 +74,7 @@ class LLMTranslator:
             target_language=target_name(target, "Hans" if target == "zh" else None),
             text=clipped,
         )
-        params = GenerationParams(max_tokens=min(320, 24 + len(clipped)))
+        params = GenerationParams(max_tokens=min(320, 40 + 2 * len(clipped)))
         answer = self.llm.complete_structured(messages, TranslationAnswer, params=params)
         return answer.translation.strip()
 
