@@ -1,9 +1,10 @@
 """Is a machine translation fit to show? The check every machine-made display text passes.
 
-A translation is refused when it is empty, a copy of its input, not written in the target
-language and script (`babelrec.i18n.script.matches_language`), or when it carries instruction
-text: words of the prompt or a chat model's preamble ("Here is the translation") that the input
-itself does not contain. A refused translation is never shown: the original is, flagged.
+A translation is refused when it is empty, a copy of its input, far shorter than it, not
+written in the target language and script (`babelrec.i18n.script.matches_language`), or when it
+carries instruction text: words of the prompt or a chat model's preamble ("Here is the
+translation") that the input itself does not contain. A refused translation is never shown: the
+original is, flagged.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from babelrec.i18n.script import matches_language
+from babelrec.i18n.script import matches_language, script_of
 
 #: What leaks from a translation prompt or a chat model's habits into its answer, in groups of one
 #: meaning. A group counts only when the input has none of its words: a title about translation
@@ -28,6 +29,16 @@ LEAK_MARKERS: tuple[tuple[str, ...], ...] = (
 _COPY_MIN = 8
 #: Chinese titles keep Latin names (iPhone, NBA): half the letters in Han is Chinese enough.
 _THRESHOLD = {"zh": 0.5, "ja": 0.5}
+
+
+#: A translation carries at least this share of its input's weight (letters; a CJK character
+#: weighs three, about what a word-letter ratio gives): "The" is no translation of a long title.
+_MIN_SHARE = 0.25
+_WIDE = ("han", "kana", "hangul")
+
+
+def _weight(text: str) -> int:
+    return sum(3 if script_of(ch) in _WIDE else 1 for ch in text if ch.isalpha())
 
 
 def _normal(text: str) -> str:
@@ -66,6 +77,8 @@ def check_translation(source: str, output: str, target: str) -> str | None:
         return "the translation is empty"
     if is_copy(source, text):
         return "the translation is a copy of the original"
+    if _weight(text) < _MIN_SHARE * _weight(source):
+        return "the translation is too short for its original"
     if (marker := leaked(source, text)) is not None:
         return f"instruction text leaked into the translation ({marker!r})"
     language = target.split("-")[0].lower()

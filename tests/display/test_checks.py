@@ -94,3 +94,9 @@ def test_the_translate_prompt_loads_with_its_placeholders_and_a_data_block() -> 
     found = placeholders(template.system) | placeholders(template.user)
     assert found == PLACEHOLDERS["translate"]
     assert "<data>{text}</data>" in template.user
+
+
+@given(han_texts.filter(lambda t: len(t) >= 8), st.sampled_from(["The", "News", "A b"]))
+def test_a_stub_of_a_long_title_is_refused(text: str, stub: str) -> None:
+    reason = check_translation(text, stub, "en")
+    assert reason == "the translation is too short for its original"
