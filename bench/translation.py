@@ -100,12 +100,45 @@ def run_direction(
     }
 
 
+def rescore() -> None:
+    """Apply the current check to the outputs a run stored, without generating again (the check
+    changes more often than a 2-core machine can afford a rerun)."""
+    from babelrec.display.checks import check_translation
+    from babelrec.i18n.chinese import to_simplified
+
+    report = json.loads(OUT.read_text(encoding="utf-8"))
+    for entry in report["models"].values():
+        for direction, result in entry.items():
+            if direction == "model_id":
+                continue
+            target = direction.split("->")[1]
+            simplify = to_simplified if target == "zh" else (lambda t: t)
+            reasons: Counter[str] = Counter()
+            shown, refs = [], []
+            for title in result["titles"]:
+                if title["output"] or not str(title["check"] or "").startswith("error"):
+                    out = simplify(title["output"])
+                    title["check"] = check_translation(title["source"], out, target)
+                reasons[title["check"] or "passed"] += 1
+                ok = title["check"] is None
+                shown.append(simplify(title["output"]) if ok else simplify(title["source"]))
+                refs.append(simplify(title["reference"]))
+            result["chrf_shown"] = score(shown, refs)
+            result["passed_check"] = round(reasons["passed"] / len(result["titles"]), 3)
+            result["check_outcomes"] = dict(reasons.most_common())
+    OUT.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=8, help="Titles per direction.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=["gemma3", "smollm2"])
+    parser.add_argument("--rescore", action="store_true", help="Re-check the stored outputs.")
     args = parser.parse_args()
+    if args.rescore:
+        rescore()
+        return
 
     from babelrec.display.translator import LLMTranslator
     from babelrec.i18n.chinese import to_simplified
