@@ -1,7 +1,5 @@
-"""The domain: items, users, candidates and ranked results, as strict pydantic models.
-
-Every model forbids unknown fields, so a typo in a catalog row or a user file fails loudly.
-"""
+"""The domain: items, users, candidates and ranked results, as strict pydantic models. Every
+model forbids unknown fields, so a typo in a catalog row or a user file fails loudly."""
 
 from __future__ import annotations
 
@@ -13,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from babelrec.display_types import Display
+from babelrec.evidence import Evidence
 
 MetadataValue = str | int | float | bool
 
@@ -257,6 +256,9 @@ class UserProfile(Strict):
     region: str | None = None
     interests: str = Field(default="", description="Free text, in any language.")
     history: list[HistoryEntry] = Field(default_factory=list)
+    openness: float | None = Field(
+        default=None, ge=0, le=1, description="0: keep to own languages/regions, 1: explore."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -352,6 +354,7 @@ class Explanation(Strict):
     matched_interests: list[str] = Field(default_factory=list)
     matched_history: list[str] = Field(default_factory=list)
     cultural_note: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list, description="What it rests on.")
 
 
 class Recommendation(Strict):
@@ -375,13 +378,7 @@ class RepairCounts(Strict):
 
     @property
     def total(self) -> int:
-        return (
-            self.invalid_ids
-            + self.duplicates
-            + self.missing_appended
-            + self.history_removed
-            + self.retries
-        )
+        return sum(int(getattr(self, name)) for name in type(self).model_fields)
 
 
 class RecommendationResult(Strict):

@@ -1,12 +1,11 @@
 """Settings: nested groups read from the environment and overridable by keyword.
 
-Each group belongs to one part of babelrec and each knob has one default, here. The environment
-form is ``BABELREC_<GROUP>__<FIELD>`` (``BABELREC_LLM__URL``, ``BABELREC_RERANK__TOP``); top-level
-fields are ``BABELREC_DATA_DIR`` and ``BABELREC_CACHE_DIR``. The flat names of babelrec 0.1
-(``BABELREC_LLM_URL``, ``Settings(llm_url=...)``) still work for one release, with a
-`DeprecationWarning`. ``OPENAI_API_KEY`` is read as ``llm.api_key`` when that is not set.
+Each group belongs to one part of babelrec, each knob has one default, here. Environment form:
+``BABELREC_<GROUP>__<FIELD>`` (``BABELREC_LLM__URL``); top-level fields are ``BABELREC_DATA_DIR``
+and ``BABELREC_CACHE_DIR``. babelrec 0.1's flat names (``BABELREC_LLM_URL``, ``llm_url=...``)
+still work for one release, with a `DeprecationWarning`; ``OPENAI_API_KEY`` is ``llm.api_key``.
 
-Every default works offline: the store lives under `data_dir`; embedder and LLM ship on PyPI.
+Every default works offline (Chroma under `data_dir`; embedder and LLM from PyPI packages).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from babelrec.culture_settings import CalibrationSettings
 from babelrec.language_settings import DisplaySettings, LanguageSpaceKnobs
 from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
 
@@ -305,8 +305,7 @@ class _LegacyEnvSource(PydanticBaseSettingsSource):
 
 
 class _GroupEnvSource(EnvSettingsSource):
-    """The standard environment source, except that a group's own name set to a plain string
-    (babelrec 0.1's ``BABELREC_LLM=none``) is left to `_LegacyEnvSource`."""
+    """The env source; a group set to a plain string (``BABELREC_LLM=none``) is left to 0.1's."""
 
     def prepare_field_value(
         self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
@@ -336,6 +335,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
 
     @classmethod

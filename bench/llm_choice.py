@@ -1,8 +1,8 @@
 """Choose the default local model and fusion weight by a small measurement on the demo catalog.
 
 Dev cases: one user per prompt locale with stated interests; an item is relevant when it shares a
-concept (babelrec/agent/concepts.yaml) with the interests. That is a proxy label, small and built
-on the same lexicon as the explanations: read the numbers as a sanity check, not an evaluation.
+concept (bench/concepts.yaml, a small hand-made lexicon for this bench only) with the interests.
+That is a proxy label, small and hand-made: read the numbers as a sanity check, not an evaluation.
 For each packaged model:
 - nDCG@5 of the verbalizer-fused list for alpha in ALPHAS (alpha = 0 is the first stage), from one
   LLM pass per user (the fusion is recomputed offline for each alpha);
@@ -20,10 +20,15 @@ import json
 import math
 import tempfile
 import time
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babelrec.explain.explainer import Explainer, concepts, ground, item_concepts
+import yaml
+
+from babelrec.explain.evidence import EmbeddedVectors
+from babelrec.explain.explainer import Explainer, find_evidence
 from babelrec.i18n.script import matches_language
 from babelrec.io.catalog import demo_catalog_path
 from babelrec.llm.local import LlamaCppLLM, packaged_model_path
@@ -48,6 +53,27 @@ ZH_USERS = [
     UserProfile(language="zh", region="CN", interests="我关注美食和旅行"),
 ]
 RESULTS = Path(__file__).parent / "results" / "llm_choice.json"
+
+
+@dataclass(frozen=True)
+class Concept:
+    name: str
+    tags: frozenset[str]
+    words: tuple[str, ...]
+
+
+@cache
+def concepts() -> tuple[Concept, ...]:
+    data = yaml.safe_load((Path(__file__).parent / "concepts.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        Concept(name, frozenset(t.lower() for t in spec["tags"]), tuple(spec["words"]))
+        for name, spec in data.items()
+    )
+
+
+def item_concepts(item: Item) -> set[str]:
+    keys = {t.lower() for t in item.tags} | {item.category or ""}
+    return {c.name for c in concepts() if c.tags & keys or c.name == item.category}
 
 
 def wanted(user: UserProfile) -> set[str]:
@@ -101,12 +127,13 @@ def measure(
     started = time.perf_counter()
     for user in ZH_USERS:
         items = [c.item for c in rec.first_stage(user, n=3)[0]]
-        texts = explainer.drafts(user, items, [], template)
+        evidence = find_evidence(user, items, [], template, EmbeddedVectors(rec.embedder))
+        texts = explainer.drafts(user, items, [], template, evidence)
         drafts += len(items)
         in_script += sum(matches_language(t, "zh") for t in texts.values())
         accepted += sum(
-            Explainer.acceptable(texts[i.id], user, i, ground(user, i, [], template))
-            for i in items
+            Explainer.acceptable(texts[i.id], user, i, found, template)
+            for i, found in zip(items, evidence, strict=True)
             if i.id in texts
         )
     llm.close()

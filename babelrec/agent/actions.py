@@ -14,6 +14,10 @@ from babelrec.agent.state import ConstraintKind, ConversationState
 
 #: How many topic texts of the current request are kept (oldest dropped first).
 MAX_TOPICS = 3
+#: How far one "more from other cultures" raises the openness (capped at 1).
+OPENNESS_STEP = 0.25
+#: The openness a first "more from other cultures" reaches at least.
+OPENNESS_EXPLORE = 0.75
 
 
 def item_at(state: ConversationState, position: int) -> str | None:
@@ -87,3 +91,23 @@ def set_language(state: ConversationState, code: str | None) -> bool:
         return False
     state.language = code
     return True
+
+
+def set_openness(state: ConversationState, openness: float) -> None:
+    """Openness to other cultures from now on (0: the user's own languages and regions)."""
+    if not 0.0 <= openness <= 1.0:
+        raise ValueError(f"openness must be within [0, 1], not {openness}")
+    state.openness = openness
+
+
+def refine_openness(state: ConversationState, direction: str, default: float) -> float:
+    """'More from other cultures' raises the openness (to OPENNESS_EXPLORE at least, then by
+    OPENNESS_STEP); 'only domestic' sets it to 0. `default` is the openness before any ask."""
+    current = default if state.openness is None else state.openness
+    if direction == "explore":
+        set_openness(state, min(1.0, max(OPENNESS_EXPLORE, current + OPENNESS_STEP)))
+    elif direction == "own":
+        set_openness(state, 0.0)
+    else:
+        raise ValueError(f"unknown openness direction {direction!r}: explore or own")
+    return current

@@ -17,6 +17,8 @@ from babelrec.agent.state import ConstraintKind
 from babelrec.i18n.chinese import Script, convert, decided, for_matching
 
 Polarity = Literal["like", "dislike", "explain"]
+#: An openness refinement: toward other cultures, or back to the user's own.
+Openness = Literal["explore", "own"]
 _CJK_CLASSIFIERS = "个条篇项"
 _TABLE_KIND: dict[str, ConstraintKind] = {
     "languages": "languages",
@@ -50,6 +52,9 @@ class Intent(BaseModel):
     clear: list[ConstraintKind] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     more: bool = False
+    openness: Openness | None = Field(
+        default=None, description="'More from other cultures' (explore), 'only domestic' (own)."
+    )
     topic: str = Field(default="", description="Topic text for the embedder, constraints kept.")
     new_subject: bool = Field(
         default=False, description="The topic names something beyond constraint words."
@@ -69,6 +74,7 @@ class Intent(BaseModel):
             or self.clear
             or self.references
             or self.more
+            or self.openness
             or self.topic
             or self.disliked_topics
         )
@@ -147,6 +153,13 @@ def parse(message: str) -> Intent:
         votes[match.alias.locale] += 1
 
     _references(text, mask, boundaries, intent, votes)
+    for match in mask.find(lex.openness):
+        left, _ = _clause(text, match.start, match.end, boundaries)
+        explore = match.alias.key == "explore"
+        if _has(text[left : match.start], lex.negations):  # "no foreign news": the own culture
+            explore = not explore
+        intent.openness = "explore" if explore else "own"
+        votes[match.alias.locale] += 1
 
     kept: list[tuple[int, str]] = []
     mentions = mask.find([*lex.languages, *lex.regions, *lex.categories])
@@ -165,7 +178,7 @@ def parse(message: str) -> Intent:
             target.append(match.alias.key)
 
     for match in mask.find(lex.more_markers):
-        intent.more = True
+        intent.more = intent.openness is None  # "more from other cultures" is no next page
         votes[match.alias.locale] += 1
     for table in (lex.like_markers, lex.explain_markers):
         for match in mask.find(table):

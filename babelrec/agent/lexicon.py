@@ -97,6 +97,7 @@ class Lexicon:
     like_markers: tuple[Alias, ...]
     explain_markers: tuple[Alias, ...]
     more_markers: tuple[Alias, ...]
+    openness: tuple[Alias, ...]
     filler: tuple[Alias, ...]
 
     def display(self, table: str, key: str, locale: str) -> str:
@@ -170,5 +171,6 @@ def lexicon() -> Lexicon:
         like_markers=_flat(data["like_markers"]),
         explain_markers=_flat(data["explain_markers"]),
         more_markers=_flat(data["more_markers"]),
+        openness=_keyed(data["openness"]),
         filler=_flat(data["filler"]),
     )

@@ -53,8 +53,9 @@ def for_user(state: ConversationState, text: str) -> str:
     return convert(text, state.script) if reply_locale(state.language) == "zh" else text
 
 
-def describe(constraints: Constraints, language: str | None) -> str:
-    """The constraints as a short parenthesis in `language` ("" when there are none)."""
+def describe(constraints: Constraints, language: str | None, openness: float | None = None) -> str:
+    """The constraints (and an openness the user asked for) as a short parenthesis in
+    `language` ("" when there are none)."""
     locale = reply_locale(language)
     lex = lexicon()
     table = {"languages": "languages", "regions": "regions", "categories": "categories"}
@@ -69,6 +70,8 @@ def describe(constraints: Constraints, language: str | None) -> str:
                     lex.display(lexicon_table, v, locale) for v in values
                 )
                 parts.append(say(locale, f"{prefix}_{kind}", values=names))
+    if openness is not None:
+        parts.append(say(locale, "openness", value=f"{openness:g}"))
     if not parts:
         return ""
     return say(locale, "constraints_wrap", items=say(locale, "separator").join(parts))

@@ -144,6 +144,9 @@ class RulePolicy:
 
     def _act(self, session_id: str, state: ConversationState, intent: Intent) -> ChatReply:
         apply_constraints(state, intent)
+        if intent.openness is not None:
+            default = self.recommender.settings.calibration.openness
+            actions.refine_openness(state, intent.openness, default)
         actions.dislike_topics(state, intent.disliked_topics)
 
         like_title: str | None = None
@@ -171,7 +174,7 @@ class RulePolicy:
 
         more = intent.more and not intent.references
         recommendations, warnings = self.recommend(state, more=more)
-        constraints_text = describe(state.constraints, state.language)
+        constraints_text = describe(state.constraints, state.language, state.openness)
         if not recommendations:
             text = say(state.language, "no_results", constraints=constraints_text)
         elif like_title is not None:
@@ -235,6 +238,7 @@ class RulePolicy:
             region=state.region,
             interests=interests,
             history=[HistoryEntry(item_id=i) for i in state.anchors],
+            openness=state.openness,
         )
 
     def recommend(

@@ -79,6 +79,13 @@ class ConversationState(ChatModel):
         description="Liked items the current request is 'more like'; cleared by a new subject.",
     )
     constraints: Constraints = Field(default_factory=Constraints)
+    openness: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Openness to other cultures the user asked for (UserProfile.openness); "
+        "None: the setting calibration.openness.",
+    )
     candidates: list[str] = Field(
         default_factory=list, description="The current list: 'the second one' is candidates[1]."
     )

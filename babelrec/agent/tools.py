@@ -76,6 +76,13 @@ class PreferenceArgs(_Args):
     disliked_positions: list[int] = Field(default_factory=list)
     topic: str = Field(default="", description="A new topic of interest, in the user's words.")
     reply_language: str | None = Field(default=None, description="ISO 639-1 reply language.")
+    openness: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Openness to other cultures: 0 only the user's own languages and regions "
+        "('only domestic'), 1 explore ('more from other cultures'); null: unchanged.",
+    )
 
 
 class ToolOutcome(BaseModel):
@@ -218,6 +225,21 @@ def _apply(state: ConversationState, args: PreferenceArgs) -> None:
     # As in the rules: a topic stated together with a reference refines the request.
     actions.set_topic(state, args.topic, new_subject=not marks)
     actions.set_language(state, args.reply_language)
+    if args.openness is not None:
+        actions.set_openness(state, args.openness)
+
+
+def _same_way(direction: str, before: ConversationState, after: ConversationState) -> bool:
+    """Whether the model moved the openness the way the message asked (or left it at the end
+    of the scale the message asked for)."""
+    old = before.openness
+    if direction == "own":
+        return after.openness == 0.0 or (
+            after.openness is not None and old is not None and after.openness < old
+        )
+    return after.openness is not None and (
+        after.openness == 1.0 or old is None or after.openness > old
+    )
 
 
 class ToolCallingPolicy:
@@ -262,6 +284,9 @@ class ToolCallingPolicy:
         stated = intent.include or intent.exclude or intent.clear
         if stated and expected.constraints != working.constraints:
             _rules_instead("the model's constraints differ from the message's")
+            return None
+        if intent.openness is not None and not _same_way(intent.openness, state, working):
+            _rules_instead("the model's openness differs from the message's")
             return None
         if intent.new_subject and intent.topic and working.topics == state.topics:
             _rules_instead("the model missed the message's topic")
@@ -326,13 +351,13 @@ class ToolCallingPolicy:
                     working.language,
                     "results",
                     count=len(recommendations),
-                    constraints=describe(working.constraints, working.language),
+                    constraints=describe(working.constraints, working.language, working.openness),
                 )
             else:
                 text = say(
                     working.language,
                     "no_results",
-                    constraints=describe(working.constraints, working.language),
+                    constraints=describe(working.constraints, working.language, working.openness),
                 )
         working.turns += 1
         for name in type(state).model_fields:

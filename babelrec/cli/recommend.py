@@ -61,6 +61,16 @@ def recommend(
     category: Annotated[
         list[str] | None, typer.Option("--category", help="Only this category; repeatable.")
     ] = None,
+    openness: Annotated[
+        float | None,
+        typer.Option(
+            "--openness",
+            min=0.0,
+            max=1.0,
+            help="0 keeps to the user's languages and regions, 1 explores other cultures "
+            "(default: the profile's, else setting calibration.openness).",
+        ),
+    ] = None,
     no_llm: Annotated[bool, typer.Option("--no-llm", help="First-stage ranking only.")] = False,
     llm: LLMOpt = None,
     llm_url: LLMUrlOpt = None,
@@ -83,6 +93,8 @@ def recommend(
             interests=interests,
             history=[HistoryEntry(item_id=i) for i in history or []],
         )
+    if openness is not None:
+        user = UserProfile.model_validate({**user.model_dump(), "openness": openness})
     filters = Filters(languages=item_lang, regions=item_region, categories=category)
     rec = opts.recommender(**llm_overrides(llm, llm_url, llm_model, reranker))
     result = rec.recommend(

@@ -186,7 +186,8 @@ def popularity_lift(
 def cross_lingual_exposure(
     items: Sequence[str], languages: Mapping[str, str | None], user_language: str | None
 ) -> float:
-    """Share of the items (with a known language) not in the user's language."""
+    """Share of the items (with a known language) not in the user's language; with regions and
+    the user's region, the cross-regional exposure."""
     known = [languages[i] for i in items if languages.get(i)]
     if user_language is None or not known:
         return math.nan
@@ -247,6 +248,7 @@ def evaluate(
         popularity = item_popularity(case.history for case in cases)
     languages = {i: item.language for i, item in items.items()}
     groups = {i: getattr(item, calibrate_on) for i, item in items.items()}
+    regions = {i: item.region for i, item in items.items()}
     results, lists = [], []
     for case in cases:
         values = ranking_metrics(case.candidates, scores[case.case_id], case.positives)
@@ -256,6 +258,8 @@ def evaluate(
         values[f"popularity_lift@{k}"] = popularity_lift(shown, case.history, popularity)
         values[f"cross_lingual@{k}"] = cross_lingual_exposure(shown, languages, case.user_language)
         values[f"calibration_js@{k}"] = cultural_calibration(case.history, shown, groups)
+        values[f"language_js@{k}"] = cultural_calibration(case.history, shown, languages)
+        values[f"cross_regional@{k}"] = cross_lingual_exposure(shown, regions, case.user_region)
         if vectors is not None:
             values[f"ild@{k}"] = intra_list_diversity(shown, vectors)
         results.append(CaseResult(case_id=case.case_id, user_id=case.user_id, metrics=values))

@@ -1,11 +1,14 @@
 """Explanations of the final top k, in the user's language, that are right even when the LLM is not.
 
-Every explanation starts from grounded facts: the user's interests that the item matches (through
-a small multilingual concept lexicon), history items of the same kind, and where the item comes
-from. Per-locale template sentences state those facts. The LLM may word an explanation instead,
-but its sentence is used only if it is written in the user's script and mentions something real
-about the item or the match. Chinese readers get their own script (Simplified or Traditional,
-from their profile or their own words), whatever script the templates, the titles or the LLM used.
+Every explanation starts from evidence (`babelrec.evidence`), found by the same vectors that
+ranked the pick: the phrase of the user's words it matches, the history items it is close to
+(`babelrec.explain.evidence`), and a specific, true cultural note (`babelrec.explain.culture`).
+Per-locale template sentences state that evidence. The LLM may word an explanation instead, from
+the same evidence, but its sentence is used only if it is written in the user's script and
+mentions something real about the item or the match. A locale without templates gets the LLM's
+sentence in its own language when one passes, else the English templates, and the explanation's
+`language` says "en". Chinese readers get their own script (Simplified or Traditional, from their
+profile or their own words), whatever script the templates, the titles or the LLM used.
 """
 
 from __future__ import annotations
@@ -13,98 +16,83 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from babelrec.errors import LLMError
-from babelrec.i18n.chinese import SCRIPT_NAMES, Script, convert, reader_script, to_simplified
+from babelrec.evidence import CultureEvidence, Evidence, HistoryEvidence, InterestEvidence
+from babelrec.explain.culture import culture_evidence, mentions
+from babelrec.explain.evidence import (
+    EmbeddedVectors,
+    VectorSource,
+    history_evidence,
+    interest_evidence,
+    phrases,
+)
+from babelrec.i18n.chinese import SCRIPT_NAMES, Script, convert, reader_script
 from babelrec.i18n.script import matches_language
 from babelrec.llm.base import LLM, GenerationParams
-from babelrec.llm.prompting import chat, item_block, language_name, sanitize, user_fields
+from babelrec.llm.prompting import chat, item_block, sanitize, user_fields
 from babelrec.models import Explanation, Item, UserProfile
-from babelrec.prompts.loader import PromptLoader, PromptTemplate
+from babelrec.prompts.loader import FALLBACK_LOCALE, PromptLoader, PromptTemplate
+from babelrec.retrieval.embedders import Embedder
 
 logger = logging.getLogger(__name__)
 
-_SEPARATORS = {"zh": "、", "ja": "、", "ar": "، "}
 _REFUSED = ("ignore", "instruction", "<", "忽略", "指令")
 #: Longest explanation shown; every explanation passes `sanitize` (no markup, controls or
 #: invisible reordering characters from catalog text or the LLM).
 EXPLANATION_LIMIT = 600
 
 
-@dataclass(frozen=True)
-class Concept:
-    name: str
-    tags: frozenset[str]
-    words: tuple[str, ...]
+def find_evidence(
+    user: UserProfile,
+    items: Sequence[Item],
+    history: Sequence[Item],
+    template: PromptTemplate,
+    vectors: VectorSource | None,
+    script: Script | None = None,
+) -> list[list[Evidence]]:
+    """Per item: the matching phrase of the user's words, the closest history items (both by
+    cosine of the vectors that ranked it; none without `vectors`), then the cultural notes."""
+    said = phrases(user.interests) if vectors is not None else []
+    found: dict[str, np.ndarray] = {}
+    said_vectors = np.zeros((0, 1))
+    if vectors is not None and items:
+        found = vectors.item_vectors([*items, *history])
+        if said:
+            said_vectors = vectors.phrase_vectors(said, user.language)
+    out: list[list[Evidence]] = []
+    for item in items:
+        entries: list[Evidence] = [
+            *interest_evidence(item, found, said, said_vectors),
+            *history_evidence(item, found, history),
+        ]
+        for note in culture_evidence(user, item, history, template, script):
+            holiday = convert(note.holiday, script) if note.holiday else None
+            entries.append(
+                note.model_copy(update={"text": convert(note.text, script), "holiday": holiday})
+            )
+        out.append(entries)
+    return out
 
 
-@lru_cache(maxsize=1)
-def concepts() -> tuple[Concept, ...]:
-    """The concept lexicon shipped in `concepts.yaml`."""
-    text = (resources.files("babelrec.explain") / "concepts.yaml").read_text(encoding="utf-8")
-    data: dict[str, dict[str, list[str]]] = yaml.safe_load(text)
-    return tuple(
-        Concept(name, frozenset(t.lower() for t in spec["tags"]), tuple(spec["words"]))
-        for name, spec in data.items()
-    )
+def _join(template: PromptTemplate, sentences: Sequence[str]) -> str:
+    """Sentences as one text: no space between them in Chinese and Japanese."""
+    return ("" if template.locale in ("zh", "ja") else " ").join(sentences)
 
 
-def _mentions(text: str, word: str) -> bool:
-    if word.isascii():  # Latin words match whole words only ("ai" is not in "said")
-        return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
-    return word.lower() in text.lower()
+def _of(kind: type[Any], evidence: Sequence[Evidence]) -> list[Any]:
+    return [entry for entry in evidence if isinstance(entry, kind)]
 
 
-@dataclass
-class Facts:
-    """What an explanation may claim about one item."""
-
-    interests: list[str] = field(default_factory=list)
-    history: list[str] = field(default_factory=list)
-    category: str | None = None
-    origin: str | None = None
-
-
-def item_concepts(item: Item) -> set[str]:
-    keys = {t.lower() for t in item.tags} | {item.category or ""}
-    return {c.name for c in concepts() if c.tags & keys or c.name == item.category}
-
-
-def ground(
-    user: UserProfile, item: Item, history: Sequence[Item], template: PromptTemplate
-) -> Facts:
-    """The facts that link `item` to `user`, worded for the template's locale."""
-    wanted = item_concepts(item)
-    facts = Facts()
-    # Concept words are listed mostly in Simplified: Traditional interests are read in both.
-    said = f"{user.interests}\n{to_simplified(user.interests)}"
-    for concept in concepts():
-        if concept.name in wanted:
-            word = next((w for w in concept.words if _mentions(said, w)), None)
-            if word and word not in facts.interests:
-                facts.interests.append(word)
-    for seen in history:
-        if seen.id != item.id and item_concepts(seen) & wanted:
-            facts.history.append(sanitize(seen.title, 40))
-    if item.category:  # catalog text: cleaned like any data before it reaches a sentence
-        facts.category = sanitize(template.categories.get(item.category, item.category), 40)
-    foreign_region = user.region and item.region and item.region != user.region
-    foreign_language = item.language and item.language != user.language
-    if foreign_region or foreign_language:
-        facts.origin = sanitize(
-            template.regions.get(item.region or "", item.region or "")
-            if item.region
-            else language_name(item.language),
-            40,
-        )
-    return facts
+def category_name(template: PromptTemplate, item: Item) -> str | None:
+    """The item's category in the template's language (catalog text, cleaned), if it has one."""
+    if not item.category:
+        return None
+    return sanitize(template.categories.get(item.category, item.category), 40)
 
 
 class ExplanationDraft(BaseModel):
@@ -123,78 +111,120 @@ class ExplanationsAnswer(BaseModel):
 
 
 class Explainer:
-    """Explains picks: from templates, or in the LLM's words when those pass the checks."""
+    """Explains picks: from templates, or in the LLM's words when those pass the checks.
 
-    def __init__(self, llm: LLM | None = None, prompts: PromptLoader | None = None) -> None:
+    Evidence comes from the `vectors` passed to `explain` (the pipeline passes the store's); an
+    explainer built with an `embedder` embeds the texts itself when none are passed; with
+    neither, explanations rest on the cultural notes and the category alone."""
+
+    def __init__(
+        self,
+        llm: LLM | None = None,
+        prompts: PromptLoader | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.llm = llm
         self.prompts = prompts or PromptLoader()
+        self.embedder = embedder
 
     def explain(
-        self, user: UserProfile, items: Sequence[Item], history: Sequence[Item] = ()
+        self,
+        user: UserProfile,
+        items: Sequence[Item],
+        history: Sequence[Item] = (),
+        vectors: VectorSource | None = None,
     ) -> list[Explanation]:
-        """One explanation per item, in order, each recording its language and source."""
+        """One explanation per item, in order, each recording its language, source and evidence."""
         template = self.prompts.load("explain", user.language)
         script = reader_script(user.language, user.script, user.interests)
-        all_facts = [ground(user, item, history, template) for item in items]
-        drafts = self.drafts(user, items, history, template) if self.llm and items else {}
+        if vectors is None and self.embedder is not None:
+            vectors = EmbeddedVectors(self.embedder)
+        evidence = find_evidence(user, items, history, template, vectors, script)
+        drafts = self.drafts(user, items, history, template, evidence) if self.llm and items else {}
         explanations = []
-        for item, facts in zip(items, all_facts, strict=True):
+        for item, found in zip(items, evidence, strict=True):
+            notes = [note.text for note in _of(CultureEvidence, found)]
             draft = drafts.get(item.id)
             draft = convert(draft, script) if draft is not None else None
-            if draft is not None and self.acceptable(draft, user, item, facts):
-                text, source = draft.strip(), "llm"
-                if facts.origin and facts.origin not in text:
-                    text += " " + template.sentence("cultural", origin=facts.origin)
+            language = FALLBACK_LOCALE if template.fallback else user.language
+            if draft is not None and self.acceptable(draft, user, item, found, template):
+                text, source, language = draft.strip(), "llm", user.language
+                if template.fallback:  # English notes stay in the evidence, out of the sentence
+                    notes = []
+                text = _join(
+                    template, [text, *(n for n in notes if not self._said(text, n, found))]
+                )
             else:
-                text, source = self.from_template(template, user, facts), "template"
-            note = template.sentence("cultural", origin=facts.origin) if facts.origin else None
+                text, source = self.from_template(template, user, item, found), "template"
             explanations.append(
                 Explanation(
                     text=sanitize(convert(text, script), EXPLANATION_LIMIT),
-                    language=user.language,
+                    language=language,
                     source=source,
-                    matched_interests=[convert(word, script) for word in facts.interests],
-                    matched_history=facts.history[:2],
-                    cultural_note=convert(note, script) if note else None,
+                    matched_interests=[
+                        convert(e.phrase, script) for e in _of(InterestEvidence, found)
+                    ],
+                    matched_history=[sanitize(e.title, 40) for e in _of(HistoryEvidence, found)],
+                    cultural_note=" ".join(notes) or None,
+                    evidence=found,
                 )
             )
         return explanations
 
     @staticmethod
-    def from_template(template: PromptTemplate, user: UserProfile, facts: Facts) -> str:
-        """One or two grounded sentences: the match, then the cultural note (or the history)."""
-        sep = _SEPARATORS.get(user.language, ", ")
-        sentences = []
-        if facts.interests:
-            sentences.append(template.sentence("interest", interests=sep.join(facts.interests)))
-        elif facts.history:
-            sentences.append(template.sentence("history", history=facts.history[0]))
-        else:
-            sentences.append(template.sentence("category", category=facts.category or "-"))
-        if facts.origin:
-            sentences.append(template.sentence("cultural", origin=facts.origin))
-        elif facts.interests and facts.history:
-            sentences.append(template.sentence("history", history=facts.history[0]))
-        return " ".join(sentences) if user.language not in ("zh", "ja") else "".join(sentences)
+    def _said(text: str, note: str, evidence: Sequence[Evidence]) -> bool:
+        """Whether the LLM's sentence already names what a cultural note says."""
+        for entry in _of(CultureEvidence, evidence):
+            if entry.text == note and entry.holiday:
+                return mentions(text, entry.holiday.split(" (")[0])
+        return False
 
     @staticmethod
-    def acceptable(text: str, user: UserProfile, item: Item, facts: Facts) -> bool:
-        """The LLM's sentence passes when it is in the user's script and names a real fact."""
+    def from_template(
+        template: PromptTemplate, user: UserProfile, item: Item, evidence: Sequence[Evidence]
+    ) -> str:
+        """The match (a phrase of the user's words, else a history item, else the category),
+        the closest history item when a phrase came first, then the cultural notes."""
+        interests: list[InterestEvidence] = _of(InterestEvidence, evidence)
+        seen: list[HistoryEvidence] = _of(HistoryEvidence, evidence)
+        sentences = []
+        if interests:
+            sentences.append(template.sentence("interest", interests=interests[0].phrase))
+        if seen:
+            sentences.append(template.sentence("history", history=sanitize(seen[0].title, 40)))
+        if not sentences:
+            sentences.append(
+                template.sentence("category", category=category_name(template, item) or "-")
+            )
+        sentences += [note.text for note in _of(CultureEvidence, evidence)]
+        return _join(template, sentences)
+
+    @staticmethod
+    def acceptable(
+        text: str,
+        user: UserProfile,
+        item: Item,
+        evidence: Sequence[Evidence],
+        template: PromptTemplate | None = None,
+    ) -> bool:
+        """The LLM's sentence passes when it is in the user's script and names a real fact:
+        a matched phrase, a matched history title, the item's category or its title."""
         text = text.strip()
         if not 4 <= len(text) <= 300 or any(word in text.lower() for word in _REFUSED):
             return False
         script = reader_script(user.language, user.script, user.interests)
         if not matches_language(text, f"zh-{script}" if script else user.language):
             return False
-        anchors = list(facts.interests) + [h[:8] for h in facts.history]
-        if facts.category:
-            anchors.append(facts.category)
+        anchors = [e.phrase for e in _of(InterestEvidence, evidence)]
+        anchors += [e.title[:8] for e in _of(HistoryEvidence, evidence)]
+        if template is not None and (category := category_name(template, item)):
+            anchors.append(category)
         title = item.title
         if item.language in ("zh", "ja"):
             anchors += [title[i : i + 2] for i in range(len(title) - 1)]
         else:
             anchors += [word for word in re.findall(r"\w+", title) if len(word) >= 5]
-        return any(anchor and _mentions(text, anchor) for anchor in anchors)
+        return any(anchor and mentions(text, anchor) for anchor in anchors)
 
     def drafts(
         self,
@@ -202,6 +232,7 @@ class Explainer:
         items: Sequence[Item],
         history: Sequence[Item],
         template: PromptTemplate,
+        evidence: Sequence[Sequence[Evidence]] = (),
     ) -> dict[str, str]:
         """The LLM's own sentence per item id, unchecked; {} when the LLM fails."""
         assert self.llm is not None
@@ -231,9 +262,12 @@ class Explainer:
         script: Script | None = reader_script(user.language, user.script, user.interests)
         if script is not None:  # "繁體中文": the prompt names the script to write in
             fields["user_language"] = SCRIPT_NAMES[script]
-        messages = chat(
-            template, **fields, candidates="\n".join(item_block(item) for item in items)
-        )
+        found = list(evidence) or [[] for _ in items]
+        blocks = [
+            f"{item_block(item)}\n<evidence>{evidence_line(entries)}</evidence>"
+            for item, entries in zip(items, found, strict=True)
+        ]
+        messages = chat(template, **fields, candidates="\n".join(blocks))
         try:
             answer = self.llm.complete_structured(
                 messages,
@@ -248,3 +282,16 @@ class Explainer:
         for draft in answer.explanations:
             drafts.setdefault(draft.id, draft.text)
         return drafts
+
+
+def evidence_line(evidence: Sequence[Evidence]) -> str:
+    """The evidence of one item as one data line for the LLM (text from others: sanitised)."""
+    parts = []
+    for entry in evidence:
+        if isinstance(entry, InterestEvidence):
+            parts.append(f"matches the user's words: {sanitize(entry.phrase, 60)}")
+        elif isinstance(entry, HistoryEvidence):
+            parts.append(f"close to history item: {sanitize(entry.title, 60)}")
+        else:
+            parts.append(f"{entry.source}: {sanitize(entry.text, 120)}")
+    return "; ".join(parts) or "-"

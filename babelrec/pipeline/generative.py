@@ -18,6 +18,7 @@ from babelrec.display.translator import LazyTranslator
 from babelrec.display_types import Display
 from babelrec.errors import LLMError
 from babelrec.explain import Explainer
+from babelrec.explain.evidence import VectorSource
 from babelrec.llm.base import LLM
 from babelrec.llm.registry import build_llm
 from babelrec.models import Candidate, Explanation, Item, RepairCounts, UserProfile
@@ -94,6 +95,7 @@ class GenerativeStage:
         top: Sequence[Item],
         history: Sequence[Item],
         displays: Sequence[Display],
+        vectors: VectorSource | None = None,
     ) -> list[Explanation]:
         """Explanations that quote items only as the reader sees them: the shown titles of the
         picks, and only the history items the reader can read; an LLM sentence that still
@@ -103,13 +105,14 @@ class GenerativeStage:
         shown_history = [
             as_shown(item, d) for item, d in zip(history, seen, strict=True) if d.in_user_language
         ]
-        explanations = self.explainer(llm).explain(user, shown_top, shown_history)
+        explanations = self.explainer(llm).explain(user, shown_top, shown_history, vectors)
         for pos, (item, display) in enumerate(zip(top, displays, strict=True)):
             if explanations[pos].source == "llm" and quotes_unreadable(
                 explanations[pos].text, item, display
             ):
                 template = self.explainer(None)
-                explanations[pos] = template.explain(user, [shown_top[pos]], shown_history)[0]
+                again = template.explain(user, [shown_top[pos]], shown_history, vectors)
+                explanations[pos] = again[0]
         return explanations
 
     def run(
@@ -121,7 +124,9 @@ class GenerativeStage:
         history: Sequence[Item] = (),
         explain: bool = True,
         use_llm: bool = True,
+        vectors: VectorSource | None = None,
     ) -> GenerativeOutput:
+        """Rerank (when `use_llm`), then explain the top `k` from the evidence `vectors` give."""
         out = GenerativeOutput(candidates=list(candidates))
         llm: LLM | None = None
         if use_llm and candidates:
@@ -145,6 +150,6 @@ class GenerativeStage:
         out.timings["display"] = time.perf_counter() - started
         if explain:
             started = time.perf_counter()
-            out.explanations = self.explain(llm, user, top, history, out.displays)
+            out.explanations = self.explain(llm, user, top, history, out.displays, vectors)
             out.timings["explain"] = time.perf_counter() - started
         return out

@@ -1,8 +1,9 @@
 """`Recommender`: the pipeline facade behind the CLI, the chat agent and the Python API.
 
 retrieve (Chroma, by user vector and filters) -> first ranking (the hybrid of content,
-collaborative and popularity when `babelrec train` learned one, else bilinear) -> optional LLM
-rerank and explanations. Each stage's score is kept on every result.
+collaborative and popularity when `babelrec train` learned one, else bilinear) -> culture-aware
+calibration of the short list (`babelrec.rank.calibration`, setting `calibration`) -> optional
+LLM rerank and explanations. Each stage's score is kept on every result.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from babelrec.errors import EmbeddingMismatchError, RankerError
+from babelrec.explain.evidence import SpaceVectors
 from babelrec.io.catalog import fill_languages
 from babelrec.models import (
     Candidate,
@@ -30,6 +32,7 @@ from babelrec.models import (
 from babelrec.pipeline.generative import GenerativeStage
 from babelrec.pipeline.hybrid import hybrid_candidates
 from babelrec.rank.bilinear import BilinearRanker
+from babelrec.rank.calibration import calibrate_candidates
 from babelrec.rank.hybrid_model import HybridModel
 from babelrec.rank.users import build_user_vector
 from babelrec.retrieval.agnostic import agnostic_query, searched_languages, store_space
@@ -290,11 +293,20 @@ class Recommender:
                 warnings.append("no item in the catalog passes the filters")
         llm_on = self.settings.llm_on if use_llm is None else use_llm
         history = [s.item for s in self.store.get(user.history_ids).values()]
+        candidates, calibrated = self.calibrate(user, candidates, history, k, warnings, timings)
+        vectors = None
+        if explain and candidates:  # evidence from the vectors, in the space that ranked them
+            vectors = SpaceVectors(self.store, self.embedder, self.language_space()[0])
         stage = self.generative.run(
-            user, candidates, k=k, history=history, explain=explain, use_llm=llm_on
+            user, candidates, k=k, history=history, explain=explain, use_llm=llm_on, vectors=vectors
         )
         timings.update(stage.timings)
         explanations = stage.explanations or []
+        if any(e.language != user.language for e in explanations):
+            warnings.append(
+                f"no {user.language!r} explanation templates: explanations the LLM did not word "
+                "are in English"
+            )
         items = [
             Recommendation(
                 rank=pos,
@@ -307,6 +319,7 @@ class Recommender:
         ]
         ranker = "bilinear" if not self.ranker.is_identity else "bilinear(identity)"
         ranker = "hybrid" if self.hybrid is not None else ranker
+        ranker += calibrated
         timings["total"] = time.perf_counter() - started
         return RecommendationResult(
             user=user,
@@ -319,6 +332,30 @@ class Recommender:
             repairs=stage.repairs,
             timings=timings,
         )
+
+    def calibrate(
+        self,
+        user: UserProfile,
+        candidates: list[Candidate],
+        history: list[Item],
+        k: int,
+        warnings: list[str],
+        timings: dict[str, float],
+    ) -> tuple[list[Candidate], str]:
+        """The first-stage list re-ranked toward the user's languages and regions as openness
+        sets them (its first max(k, rerank.top) places), and the stage's name for `ranker`;
+        what calibration could not do goes to `warnings`."""
+        config = self.settings.calibration
+        if config.mode == "off" or not candidates:
+            return candidates, ""
+        started = time.perf_counter()
+        size = config.size or max(k, self.settings.rerank.top)
+        ordered, calibration = calibrate_candidates(user, candidates, history, config, size=size)
+        warnings.extend(f"calibration: {note}" for note in calibration.notes)
+        timings["calibrate"] = time.perf_counter() - started
+        if not calibration.outcome.dimensions:
+            return candidates, ""
+        return ordered, f"+calibrated(openness={calibration.openness:g})"
 
     async def arecommend(
         self,

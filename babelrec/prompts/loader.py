@@ -38,7 +38,13 @@ EXPLAIN_SENTENCES: dict[str, frozenset[str]] = {
     "interest": frozenset({"interests"}),
     "history": frozenset({"history"}),
     "category": frozenset({"category"}),
-    "cultural": frozenset({"origin"}),
+    "origin": frozenset({"origin"}),
+    "origin_share": frozenset({"origin", "share"}),
+    "origin_new": frozenset({"origin"}),
+    "language": frozenset({"language"}),
+    "language_share": frozenset({"language", "share"}),
+    "language_new": frozenset({"language"}),
+    "holiday": frozenset({"holiday", "origin"}),
 }
 
 
@@ -61,6 +67,7 @@ class PromptTemplate(BaseModel):
     sentences: dict[str, str] = Field(default_factory=dict)
     categories: dict[str, str] = Field(default_factory=dict)
     regions: dict[str, str] = Field(default_factory=dict)
+    languages: dict[str, str] = Field(default_factory=dict, description="Language names.")
     fallback: bool = Field(default=False, description="Loaded for another locale (English).")
 
     def render(self, **values: Any) -> tuple[str, str]:

@@ -254,3 +254,33 @@ def test_the_tool_path_answers_in_the_script_the_user_wrote_in(small_settings: S
     assert reply.path == "tools"
     assert reply.text == "這是為你挑選的英文新聞。"
     assert agent.state("hant").script == "Hant"
+
+
+def test_the_tools_set_openness_and_it_persists(small_settings: Settings) -> None:
+    llm = FakeLLM(
+        [
+            completion(calls=[("update_preferences", {"openness": 1.0, "topic": "chips"})]),
+            completion(calls=[("recommend", {"k": 3})]),
+            completion("Here are picks from other cultures."),
+        ]
+    )
+    agent = _tool_agent(small_settings, llm)
+    reply = agent.respond("o", "show me chips from other cultures")
+    assert reply.path == "tools" and agent.state("o").openness == 1.0
+    # the rules read the next turn; the openness stays until asked otherwise
+    rules = ChatAgent(Recommender.from_settings(small_settings), mode="rules")
+    rules.respond("o", "recommend some sports news")
+    assert rules.state("o").openness == 1.0
+    rules.respond("o", "only local stuff")
+    assert rules.state("o").openness == 0.0
+
+
+def test_a_model_that_ignores_an_openness_ask_leaves_the_turn_to_the_rules(
+    small_settings: Settings,
+) -> None:
+    llm = FakeLLM([completion(calls=[("recommend", {})]), completion("ok")])
+    agent = _tool_agent(small_settings, llm)
+    reply = agent.respond("i", "más de otros países")
+    assert reply.path == "rules" and reply.language == "es"
+    assert agent.state("i").openness == 0.75  # by the rules: raised to explore
+    assert "apertura a otras culturas 0.75" in reply.text

@@ -247,3 +247,28 @@ def test_asking_for_a_script_is_not_an_item_constraint(message: str, script: str
     intent = parse(message)
     assert intent.answer_language == "zh" and intent.answer_script == script
     assert not intent.include and not intent.is_actionable()
+
+
+@pytest.mark.parametrize(
+    ("message", "openness"),
+    [
+        ("show me more from other cultures", "explore"),
+        ("anything from abroad?", "explore"),
+        ("only local stuff please", "own"),
+        ("no foreign news", "own"),  # a negation turns it around
+        ("多看看其他文化的", "explore"),
+        ("来点国外的体育新闻", "explore"),
+        ("只看国内的", "own"),
+        ("不要国外的", "own"),
+        ("más de otros países", "explore"),
+        ("noticias del extranjero", "explore"),
+        ("solo de mi país", "own"),
+        ("sin noticias extranjeras", "own"),
+    ],
+)
+def test_openness_refinements_in_every_chat_language(message: str, openness: str) -> None:
+    intent = parse(message)
+    assert intent.openness == openness
+    assert not intent.more  # "more from other cultures" is a refinement, not the next page
+    assert intent.is_actionable()
+    assert not intent.include.get("regions")  # 国内 is the user's own country, not China

@@ -156,3 +156,37 @@ def test_disliked_item_is_not_shown_again(demo_recommender: Recommender) -> None
     after = talk("I don't like the first one")
     assert gone not in {r.item.id for r in after.recommendations}
     assert gone in talk.agent.state("flow-dislike").disliked_items
+
+
+@pytest.mark.parametrize(
+    ("language", "topic", "explore", "own"),
+    [
+        ("zh", "推荐一些体育新闻", "多看看其他文化的", "只看国内的"),
+        ("en", "recommend some sports news", "show me more from other cultures", "only local ones"),
+        ("es", "recomiéndame noticias de deportes", "más de otros países", "solo de mi país"),
+    ],
+)
+def test_openness_refinement_persists_in_the_session(
+    demo_recommender: Recommender, language: str, topic: str, explore: str, own: str
+) -> None:
+    talk = Talk(demo_recommender, f"openness-{language}")
+    first = talk(topic)
+    assert first.language == language and first.recommendations
+    opened = talk(explore)
+    state = talk.agent.state(f"openness-{language}")
+    assert state.openness is not None and state.openness >= 0.75
+    assert "0.75" in opened.text  # the reply says what it changed
+    foreign = [r for r in opened.recommendations if r.item.language != language]
+    assert len(foreign) >= 2
+    again = talk("technology" if language == "en" else "科技" if language == "zh" else "tecnología")
+    assert talk.agent.state(f"openness-{language}").openness == state.openness  # kept
+    assert again.recommendations
+    closed = talk(own)
+    assert talk.agent.state(f"openness-{language}").openness == 0.0
+    assert closed.recommendations
+
+    def own_share(reply: ChatReply) -> float:
+        langs = [r.item.language for r in reply.recommendations]
+        return langs.count(language) / len(langs)
+
+    assert own_share(closed) >= 0.8 and own_share(closed) > own_share(again)

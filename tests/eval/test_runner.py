@@ -81,6 +81,7 @@ def test_bundled_experiments_are_valid() -> None:
     assert names == {
         "mind_zh", "mind_mixed", "mind_paired", "mind_paired_e5", "mind_paired_llm",
         "mind_zh_space", "mind_zh_llm", *films,
+        "calibration_mind_mixed", "calibration_kmrd", "calibration_ml100k",
     }  # fmt: skip
     for name in names:
         experiment = load_experiment(EXPERIMENTS_DIR / f"{name}.yaml")

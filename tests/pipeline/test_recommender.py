@@ -150,3 +150,34 @@ def test_ranking_invariants(
         assert all(r.item.language in language for r in first.items)
     again = fast_recommender.recommend(user, k=k, filters=filters)
     assert [r.item.id for r in again.items] == ids
+
+
+@pytest.mark.slow
+def test_openness_calibrates_the_short_list_before_the_llm(demo_recommender: Recommender) -> None:
+    """Through the real store and embedder: openness 0 keeps a Chinese user's list Chinese as
+    far as relevance allows, 1 spreads it over languages; what cannot be calibrated is said."""
+    settings = demo_recommender.settings.with_overrides(calibration={"weight": 0.95})
+    rec = Recommender(settings, demo_recommender.embedder, demo_recommender.store)
+    languages = {}
+    for openness in (0.0, 1.0):
+        user = UserProfile(language="zh", interests="我喜欢足球和篮球", openness=openness)
+        result = rec.recommend(user, k=10, explain=False, use_llm=False)
+        assert result.ranker.endswith(f"+calibrated(openness={openness:g})")
+        assert "calibrate" in result.timings
+        # no region stated and no history: region is not calibrated, and the result says so
+        assert any("region affinity is unknown" in w for w in result.warnings)
+        languages[openness] = [r.item.language for r in result.items]
+    assert languages[0.0].count("zh") > languages[1.0].count("zh")
+    assert len(set(languages[1.0])) > len(set(languages[0.0]))
+    plain = rec.recommend(
+        UserProfile(language="zh", interests="我喜欢足球和篮球"), k=10, explain=False
+    )
+    assert "calibrated" not in plain.ranker  # a user who asked nothing is left alone
+    with_history = UserProfile(
+        language="zh", region="CN", history=["es-sports-001", "zh-sports-001"], openness=0.0
+    )
+    result = rec.recommend(with_history, k=10, explain=False, use_llm=False)
+    assert {r.item.language for r in result.items} <= {"zh", "es"}
+    assert not [w for w in result.warnings if w.startswith("calibration")]
+    off = Recommender(settings.with_overrides(calibration={"mode": "off"}), rec.embedder, rec.store)
+    assert "calibrated" not in off.recommend(with_history, k=10, explain=False).ranker

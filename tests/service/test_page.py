@@ -88,7 +88,11 @@ def test_chinese_request_then_only_english(browser: object, served: str, tmp_pat
     # "why" expands to the stage scores.
     why = english[0].find_element(By.CSS_SELECTOR, "details.why summary")
     why.click()
-    assert "final" in english[0].find_element(By.CSS_SELECTOR, ".scores").text
+    scores = english[0].find_element(By.CSS_SELECTOR, ".scores").text
+    assert "final" in scores
+    # and to the explanation's evidence: English items for a Chinese reader carry a cultural
+    # note with its source
+    assert "culture" in scores and "[catalog " in scores, scores
 
     out = Path(__file__).resolve().parents[2] / "test-output"
     out.mkdir(exist_ok=True)

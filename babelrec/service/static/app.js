@@ -40,6 +40,16 @@ function addTurn(role, text) {
   return turn;
 }
 
+// One evidence entry (babelrec.evidence): a history item or a phrase with its cosine, or a
+// cultural note with its source.
+function evidenceText(entry) {
+  const similarity = (value) => Number(value).toFixed(2);
+  if (entry.kind === "history") return `${entry.title} (${similarity(entry.similarity)})`;
+  if (entry.kind === "interest") return `“${entry.phrase}” (${similarity(entry.similarity)})`;
+  if (entry.text) return entry.source ? `${entry.text} [${entry.source}]` : entry.text;
+  return JSON.stringify(entry);
+}
+
 function card(pick) {
   const node = $("card").content.firstElementChild.cloneNode(true);
   const item = pick.item;
@@ -77,9 +87,10 @@ function card(pick) {
     scores.appendChild(element("dt", "", name));
     scores.appendChild(element("dd", "", Number(value).toFixed(3)));
   }
-  for (const entry of pick.evidence || []) {
+  const evidence = (pick.explanation && pick.explanation.evidence) || pick.evidence || [];
+  for (const entry of evidence) {
     scores.appendChild(element("dt", "", entry.kind || "evidence"));
-    scores.appendChild(element("dd", "", entry.text || JSON.stringify(entry)));
+    scores.appendChild(element("dd", "", evidenceText(entry)));
   }
   const [likeLabel, dislikeLabel] = ACTION_LABELS[lang()];
   node.querySelector(".like").textContent = likeLabel;

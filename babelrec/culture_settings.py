@@ -1,0 +1,86 @@
+"""The `calibration` settings group: culture-aware re-ranking (`babelrec.rank.calibration`).
+
+Kept apart from `babelrec.settings` only so that module stays readable; `Settings` carries it
+as ``settings.calibration``, set from the environment as ``BABELREC_CALIBRATION__OPENNESS`` and
+the like. The defaults come from the openness sweep in docs/results/calibration/ (README,
+"Culture-aware calibration").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Divergence = Literal["js", "kl"]
+#: Whom calibration re-ranks: nobody, users who set an openness, or every user with history.
+Mode = Literal["off", "asked", "always"]
+Dimension = Literal["language", "region"]
+
+
+def _both() -> list[Dimension]:
+    return ["language", "region"]
+
+
+class CalibrationSettings(BaseModel):
+    """Steck's calibrated re-ranking over the languages and regions of the first-stage list."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    mode: Mode = Field(
+        default="asked",
+        description="Re-rank the first-stage short list toward the user's target distribution "
+        "of languages and regions before the LLM sees it: never (off), for users whose profile "
+        "or request sets an openness (asked), or also for every user with `min_history` "
+        "history items at the default openness (always).",
+    )
+    openness: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Default openness of users whose profile sets none: 0 keeps to the user's "
+        "own languages and regions, 1 spreads evenly over those the candidates offer.",
+    )
+    weight: float = Field(
+        default=0.99,
+        ge=0.0,
+        le=1.0,
+        description="Steck's lambda: (1 - weight) * relevance - weight * divergence; 0 keeps the "
+        "first-stage order.",
+    )
+    divergence: Divergence = Field(
+        default="js", description="Jensen-Shannon (bounded) or Kullback-Leibler (smoothed)."
+    )
+    kl_smoothing: float = Field(
+        default=0.01,
+        gt=0.0,
+        lt=1.0,
+        description="KL only: the list distribution is mixed with this share of the target.",
+    )
+    dimensions: list[Dimension] = Field(
+        default_factory=_both,
+        min_length=1,
+        description="What is calibrated; each dimension's divergence counts alike.",
+    )
+    size: int | None = Field(
+        default=None,
+        ge=1,
+        description="How many leading places are chosen by calibration; None: the larger of "
+        "the requested k and rerank.top (the LLM's short list).",
+    )
+    min_history: int = Field(
+        default=1,
+        ge=0,
+        description="mode=always: history items needed before a user who set no openness is "
+        "calibrated (a stated language alone says little of a cold user's taste).",
+    )
+    half_life_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Time decay of history items in the affinity estimate; None weighs all alike.",
+    )
+    stated_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="How many history items the stated profile (language, region) counts for.",
+    )

@@ -1,0 +1,87 @@
+"""`calibrated`: a base ranker's list re-ranked by culture-aware calibration at an openness.
+
+The user is the case's stated language and region with its history; the base ranker's scores
+are the relevance (`babelrec.rank.calibration`). The calibrated order becomes the scores (first
+place highest), so every metric reads the calibrated list. Not pointwise: a candidate's place
+depends on the others'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from babelrec.culture_settings import CalibrationSettings
+from babelrec.eval.protocols import EvalCase
+from babelrec.eval.rankers import EvalContext, EvalRanker, build_ranker
+from babelrec.models import UserProfile
+from babelrec.rank.calibration import calibrate_items
+
+#: A stand-in language for cases whose user language is unknown (it matches no item).
+UNKNOWN_LANGUAGE = "und"
+
+
+class CalibratedEvalRanker(EvalRanker):
+    """`base` (an eval ranker name and its options) calibrated over its first `size` places."""
+
+    pointwise = False
+
+    def __init__(
+        self,
+        base: str = "cosine",
+        base_options: dict[str, Any] | None = None,
+        *,
+        openness: float = 0.0,
+        size: int = 10,
+        **calibration: Any,
+    ) -> None:
+        self.base = build_ranker(base, dict(base_options or {}))
+        self.config = CalibrationSettings(openness=openness, size=size, **calibration)
+        self.size = size
+        self._before: list[float] = []
+        self._after: list[float] = []
+        self._kept = 0
+        self._notes: dict[str, int] = {}
+
+    def prepare(self, context: EvalContext) -> None:
+        self.base.prepare(context)
+
+    def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        base = np.asarray(self.base.score(case, context), dtype=float)
+        order = [int(i) for i in np.argsort(-base, kind="stable")]
+        items = context.dataset.items
+        user = UserProfile(
+            language=case.user_language or UNKNOWN_LANGUAGE,
+            region=case.user_region,
+            history=list(case.history),
+        )
+        history = [items[i] for i in case.history if i in items]
+        calibration = calibrate_items(
+            user,
+            [items[case.candidates[i]] for i in order],
+            [float(base[i]) for i in order],
+            history,
+            self.config,
+            size=self.size,
+            openness=self.config.openness,
+        )
+        outcome = calibration.outcome
+        if outcome.divergence_before is not None and outcome.divergence_after is not None:
+            self._before.append(outcome.divergence_before)
+            self._after.append(outcome.divergence_after)
+        self._kept += outcome.kept_input
+        for note in calibration.notes:
+            key = note.split(":")[0]
+            self._notes[key] = self._notes.get(key, 0) + 1
+        scores = [0.0] * len(order)
+        for place, index in enumerate(calibration.order):
+            scores[order[index]] = float(len(order) - place)
+        return scores
+
+    def stats(self) -> dict[str, float]:
+        out = {**self.base.stats(), "kept_input_cases": float(self._kept)}
+        if self._before:
+            out["target_divergence_before"] = float(np.mean(self._before))
+            out["target_divergence_after"] = float(np.mean(self._after))
+        return out

@@ -1,0 +1,235 @@
+"""The openness sweep of culture-aware calibration: run the three bundled experiments
+(calibration_mind_mixed, calibration_kmrd, calibration_ml100k), then write the trade-off plot
+and a summary with paired 95% intervals against the uncalibrated first stage (`cosine`), and
+the default the measurement chooses.
+
+    python bench/calibration_sweep.py --limit mind_mixed=300 --limit kmrd=1000 --limit ml100k=0
+
+`--limit NAME=N` evaluates the first N test users of NAME (0: all); `--plot-only` re-reads the
+reports. Output: docs/results/calibration/{NAME/report.json, NAME/report.md, sweep.json,
+tradeoff.png}; the harness's per-ranker scores stay in eval-out/calibration/ (resumable).
+
+Data: setting eval.data_dir (BABELREC_EVAL__DATA_DIR), default ../shared/data. Per dataset,
+the exposure is the share of the top 10 outside the user's language (MIND) or region (films);
+the harness's history-vs-list JS is that of the dimension that varies there: language on MIND
+(no regions), production country on films (one language each).
+
+The default is the (openness, weight) that meets the goal on every dataset (calibration JS
+divergence at most half the uncalibrated list's, nDCG@10's paired 95% interval reaching 0 or
+above), with the highest openness, then the best mean nDCG@10 difference, as mode "always";
+when none does, mode "asked" (calibrate only users who set an openness) with the setting that
+halves the divergence everywhere and keeps nDCG@10 on the most datasets. The calibration
+divergence is JS(target || top 10), target = the user's affinity blended with openness over what
+the candidates offer; the harness's JS(history || top 10) is reported beside it (a floor remains
+where the candidates lack the history's countries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's babelrec, whatever is installed
+OUT = ROOT / "docs" / "results" / "calibration"
+DATASETS = {  # experiment -> (exposure metric, calibration metric)
+    "mind_mixed": ("cross_lingual@10", "language_js@10"),
+    "kmrd": ("cross_regional@10", "calibration_js@10"),
+    "ml100k": ("cross_regional@10", "calibration_js@10"),
+}
+BASELINE = "cosine"
+LABEL = re.compile(r"cal-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)")
+
+
+def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
+    """Run one experiment in `work` (scores, resumable) and copy its report to `out`."""
+    import shutil
+
+    from babelrec.eval.experiment import load_experiment
+    from babelrec.eval.runner import run_experiment
+    from babelrec.registry import EVAL_RANKERS
+    from babelrec.settings import Settings
+
+    if "calibrated" not in EVAL_RANKERS.names():  # an install older than the entry point
+        EVAL_RANKERS.register("calibrated", "babelrec.eval.calibrated:CalibratedEvalRanker")
+    settings = Settings()
+    experiment = load_experiment(f"calibration_{name}.yaml")
+    summary: dict[str, Any] = run_experiment(
+        experiment,
+        out_dir=work / name,
+        limit=limit,
+        data_dir=settings.eval.data_dir,
+        cache_dir=settings.cache_dir,
+        progress=False,
+    )
+    (out / name).mkdir(parents=True, exist_ok=True)
+    for kept in ("report.json", "report.md"):
+        shutil.copy(work / name / kept, out / name / kept)
+    return summary
+
+
+def rows(name: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    exposure, js = DATASETS[name]
+    against = summary["comparisons"]["against"]
+    out = []
+    for result in summary["results"]:
+        label, metrics, stats = result["ranker"], result["metrics"], result["stats"]
+        match = LABEL.fullmatch(label)
+        row: dict[str, Any] = {
+            "ranker": label,
+            "openness": float(match["o"]) if match else None,
+            "weight": float(match["w"]) if match else None,
+            "ndcg@10": metrics["ndcg@10"],
+            "exposure@10": metrics[exposure],
+            "history_js@10": metrics[js],
+            # JS(target || top 10), the divergence calibration minimises, before and after
+            "target_js_before": stats.get("target_divergence_before"),
+            "target_js_after": stats.get("target_divergence_after"),
+        }
+        if row["target_js_before"]:
+            row["target_js_ratio"] = row["target_js_after"] / row["target_js_before"]
+        if label != BASELINE:
+            paired = against[label]
+            for key, metric in (
+                ("ndcg@10", "ndcg@10"),
+                ("exposure@10", exposure),
+                ("history_js", js),
+            ):
+                p = paired[metric]
+                row[f"{key}_diff"] = [p["mean_difference"], p["ci_low"], p["ci_high"]]
+        out.append(row)
+    return out
+
+
+def halves_js(row: dict[str, Any]) -> bool:
+    return row.get("target_js_ratio", 1.0) <= 0.5
+
+
+def holds_ndcg(row: dict[str, Any]) -> bool:
+    return bool(row["ndcg@10_diff"][2] >= 0.0)  # the paired 95% interval reaches 0 or above
+
+
+def choose(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The goal per (openness, weight) and dataset, and the defaults it leads to: mode "always"
+    when one setting meets the goal everywhere (the highest such openness, then the best mean
+    nDCG@10 difference), else mode "asked" with the setting that halves JS everywhere and holds
+    nDCG@10 on the most datasets (then the best mean nDCG@10 difference)."""
+    grid = sorted({(r["openness"], r["weight"]) for t in tables.values() for r in t if r["weight"]})
+    goals: list[dict[str, Any]] = []
+    for openness, weight in grid:
+        per = {
+            name: next(r for r in t if (r["openness"], r["weight"]) == (openness, weight))
+            for name, t in tables.items()
+        }
+        goals.append({
+            "openness": openness,
+            "weight": weight,
+            "js_halved": {n: halves_js(r) for n, r in per.items()},
+            "ndcg_held": {n: holds_ndcg(r) for n, r in per.items()},
+            "mean_ndcg@10_diff": sum(r["ndcg@10_diff"][0] for r in per.values()) / len(per),
+        })  # fmt: skip
+    everywhere = [g for g in goals if all(g["js_halved"].values()) and all(g["ndcg_held"].values())]
+    if everywhere:
+        best = max(everywhere, key=lambda g: (g["openness"], g["mean_ndcg@10_diff"]))
+        mode = "always"
+    else:
+        halving = [g for g in goals if all(g["js_halved"].values())] or goals
+        best = max(halving, key=lambda g: (sum(g["ndcg_held"].values()), g["mean_ndcg@10_diff"]))
+        mode = "asked"
+    return {"mode": mode, "openness": best["openness"], "weight": best["weight"], "goal": goals}
+
+
+def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(tables), 3, figsize=(15, 3.8 * len(tables)), squeeze=False)
+    for row_axes, (name, table) in zip(axes, tables.items(), strict=True):
+        base = next(r for r in table if r["ranker"] == BASELINE)
+        weights = sorted({r["weight"] for r in table if r["weight"] is not None})
+        exposure_name, js_name = DATASETS[name]
+        base["target_js_ratio"] = 1.0
+        for ax, key, xlabel in (
+            (row_axes[0], "exposure@10", f"exposure@10 ({exposure_name})"),
+            (row_axes[1], "target_js_ratio", "calibration JS(target || top 10), uncalibrated = 1"),
+            (row_axes[2], "history_js@10", f"{js_name}: JS(history || top 10)"),
+        ):
+            for weight in weights:
+                line = sorted(
+                    (r for r in table if r["weight"] == weight), key=lambda r: r["openness"]
+                )
+                ax.plot(
+                    [r[key] for r in line],
+                    [r["ndcg@10"] for r in line],
+                    marker="o",
+                    label=f"calibrated, lambda={weight:g}",
+                )
+                for r in line:
+                    ax.annotate(f"{r['openness']:g}", (r[key], r["ndcg@10"]), fontsize=7)
+            ax.scatter([base[key]], [base["ndcg@10"]], marker="*", s=160, color="black",
+                       label="uncalibrated", zorder=5)  # fmt: skip
+            ax.set_ylabel("nDCG@10")
+            ax.set_title(f"{name}: nDCG@10 vs {xlabel.split(':')[0].split(' (')[0]}", fontsize=9)
+            ax.set_xlabel(xlabel, fontsize=8)
+            ax.grid(alpha=0.3)
+        row_axes[0].legend(fontsize=7)
+    fig.suptitle("Culture-aware calibration: openness sweep (labels: openness)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", action="append", default=[], help="NAME=N test users")
+    parser.add_argument("--only", action="append", default=[], help="run only these datasets")
+    parser.add_argument("--plot-only", action="store_true")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--work", type=Path, default=ROOT / "eval-out" / "calibration")
+    args = parser.parse_args()
+    limits = {k: int(v) or None for k, v in (item.split("=", 1) for item in args.limit)}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    meta: dict[str, Any] = {}
+    for name in DATASETS:
+        report = args.out / name / "report.json"
+        if not args.plot_only and (not args.only or name in args.only):
+            run(name, limits.get(name), args.out, args.work)
+        if not report.exists():
+            continue
+        summary = json.loads(report.read_text(encoding="utf-8"))
+        tables[name] = rows(name, summary)
+        meta[name] = {
+            "test_cases": summary["protocol"]["test_cases"],
+            "test_users": summary["protocol"]["test_users"],
+            "limit": summary["protocol"]["limit"],
+            "exposure_metric": DATASETS[name][0],
+            "calibration_metric": DATASETS[name][1],
+        }
+    chosen = choose(tables) if tables else None
+    goals = chosen.pop("goal") if chosen else []
+    result = {"datasets": meta, "default": chosen, "goal": goals, "tables": tables}
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2, default=lambda x: None)
+    (args.out / "sweep.json").write_text(re.sub(r"\bNaN\b", "null", text), encoding="utf-8")
+    if tables:
+        plot(tables, args.out / "tradeoff.png")
+    print(json.dumps({"default": chosen, "datasets": meta}, indent=2))
+    for name, table in tables.items():
+        print(f"\n{name}")
+        for r in table:
+            diff = r.get("ndcg@10_diff", [math.nan] * 3)
+            print(f"  {r['ranker']:>16}  ndcg@10 {r['ndcg@10']:.4f} "
+                  f"[{diff[1]:+.4f}, {diff[2]:+.4f}]  exposure {r['exposure@10']:.3f}  "
+                  f"history js {r['history_js@10']:.4f}  "
+                  f"target js x{r.get('target_js_ratio', 1.0):.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The `calibrated` eval ranker: a base ranker's list re-ranked at an openness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from babelrec.eval.calibrated import CalibratedEvalRanker
+from babelrec.eval.dataset import Dataset
+from babelrec.eval.metrics import evaluate
+from babelrec.eval.protocols import EvalCase
+from babelrec.eval.rankers import EvalContext
+from babelrec.models import Item
+from babelrec.registry import EVAL_RANKERS
+
+
+def _context() -> tuple[EvalContext, EvalCase]:
+    items = {
+        f"us{i}": Item(id=f"us{i}", title=f"us {i}", language="en", region="US") for i in range(8)
+    } | {f"kr{i}": Item(id=f"kr{i}", title=f"kr {i}", language="ko", region="KR") for i in range(8)}
+    rng = np.random.default_rng(0)
+    vectors = {i: rng.normal(size=8) for i in items}
+    user = np.ones(8)
+    for n, i in enumerate(sorted(items, key=lambda i: (i[:2] != "us", i))):
+        vectors[i] = user * (2.0 - n / 10) + rng.normal(scale=0.01, size=8)  # US films first
+    dataset = Dataset(
+        path=Path("."), items=items, interactions=[], users={}, impressions=[], file_hashes={},
+        content_hash="x",
+    )  # fmt: skip
+    history = ["us0", "kr0", "kr1", "us1"]  # half Korean
+    candidates = [i for i in items if i not in history]
+    case = EvalCase(
+        case_id="c", user_id="u", history=history, candidates=candidates, positives={"kr3"},
+        user_language="en", user_region="US",
+    )  # fmt: skip
+    return EvalContext(dataset=dataset, vectors=vectors, train_cases=[]), case
+
+
+def test_openness_zero_calibrates_toward_the_history() -> None:
+    context, case = _context()
+    base = EVAL_RANKERS.get("cosine")()
+    calibrated = EVAL_RANKERS.get("calibrated")(
+        base="cosine", openness=0.0, weight=0.99, size=4, dimensions=["region"]
+    )
+    assert isinstance(calibrated, CalibratedEvalRanker) and not calibrated.pointwise
+    calibrated.prepare(context)
+    scores = {
+        "base": base.score(case, context),
+        "calibrated": calibrated.score(case, context),
+    }
+    items = context.dataset.items
+    js = {
+        name: evaluate([case], {"c": s}, items, k=4).mean["calibration_js@4"]
+        for name, s in scores.items()
+    }
+    assert js["base"] > 0.2  # the base shows US films only
+    assert js["calibrated"] <= 0.5 * js["base"]
+    assert (
+        calibrated.stats()["target_divergence_after"]
+        < calibrated.stats()["target_divergence_before"]
+    )
+    assert sorted(scores["calibrated"]) == sorted(float(n) for n in range(1, 13))
