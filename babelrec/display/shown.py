@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from babelrec.display.checks import check_translation
 from babelrec.display.translator import TranslationCache, Translator, translate_cached
 from babelrec.display_types import Display
-from babelrec.errors import LLMError
+from babelrec.errors import LLMError, LLMOutputError
 from babelrec.i18n.chinese import Script, convert, reader_script
 from babelrec.language_settings import DisplaySettings
 from babelrec.models import Item, UserProfile
@@ -135,6 +135,10 @@ class DisplayMaker:
             try:
                 raw = self._translated(piece, item.language, target, generate)
                 model = self.translator.model_id
+            except LLMOutputError as exc:  # the model answered, but nothing usable
+                logger.info("machine translation of %s refused: %s", item.id, exc)
+                reason = f"the model gave no valid answer in {exc.attempts} attempt(s)"
+                return _flagged(original, reason, self.translator.model_id)
             except LLMError as exc:
                 logger.info("no machine translation of %s: %s", item.id, exc)
                 return original
@@ -144,13 +148,7 @@ class DisplayMaker:
             reason = check_translation(piece, out, want)
             if reason is not None:
                 logger.info("machine translation of %s refused: %s", item.id, reason)
-                return original.model_copy(
-                    update={
-                        "fallback": True,
-                        "fallback_reason": reason,
-                        "model": model,
-                    }
-                )
+                return _flagged(original, reason, model)
             outputs.append(out)
         return Display(
             title=outputs[0],
@@ -160,6 +158,11 @@ class DisplayMaker:
             source="machine",
             model=model,
         )
+
+
+def _flagged(original: Display, reason: str, model: str) -> Display:
+    """The original, flagged: a machine translation was made and refused."""
+    return original.model_copy(update={"fallback": True, "fallback_reason": reason, "model": model})
 
 
 def as_shown(item: Item, display: Display) -> Item:

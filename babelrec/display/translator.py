@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from babelrec.errors import LLMUnavailableError
+from babelrec.errors import LLMOutputError, LLMUnavailableError
 from babelrec.i18n.chinese import SCRIPT_NAMES, Script
 from babelrec.llm.base import LLM, GenerationParams
 from babelrec.llm.cache import ResponseCache, cache_key
@@ -115,7 +115,12 @@ def translate_cached(
         hit = cache.get(translator.model_id, text, source, target)
         if hit is not None:
             return hit
-    out = translator.translate(text, source, target)
+    try:
+        out = translator.translate(text, source, target)
+    except LLMOutputError:
+        if cache is not None:  # no valid answer: kept as an empty one, not asked again
+            cache.put(translator.model_id, text, source, target, "")
+        raise
     if cache is not None:
         cache.put(translator.model_id, text, source, target, out)
     return out

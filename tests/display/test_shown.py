@@ -146,3 +146,13 @@ def test_quoting_an_unreadable_title_is_caught(tmp_path: Path) -> None:
     korean = maker(None, tmp_path).display(ZH, KOREAN)
     assert quotes_unreadable("부산 돼지국밥 골목 很好", KOREAN, korean)
     assert not quotes_unreadable("釜山猪肉汤饭街很好", KOREAN, korean)
+
+
+def test_an_invalid_answer_is_flagged_and_not_asked_again(tmp_path: Path) -> None:
+    llm = FakeLLM(["not json", "still not json"], retries=1)
+    shown = maker(llm, tmp_path).display(ZH, ARABIC, generate=True)
+    assert shown.source == "original" and shown.fallback and shown.model == "fake:fake"
+    assert shown.fallback_reason == "the model gave no valid answer in 2 attempt(s)"
+    again = maker(llm, tmp_path).display(ZH, ARABIC, generate=True)
+    assert again.fallback and again.fallback_reason == "the translation is empty"
+    assert len(llm.prompts) == 2  # the cached empty answer: no third generation
