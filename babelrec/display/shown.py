@@ -137,8 +137,8 @@ class DisplayMaker:
                 model = self.translator.model_id
             except LLMOutputError as exc:  # the model answered, but nothing usable
                 logger.info("machine translation of %s refused: %s", item.id, exc)
-                reason = f"the model gave no valid answer in {exc.attempts} attempt(s)"
-                return _flagged(original, reason, self.translator.model_id)
+                invalid = f"the model gave no valid answer in {exc.attempts} attempt(s)"
+                return _flagged(original, invalid, self.translator.model_id)
             except LLMError as exc:
                 logger.info("no machine translation of %s: %s", item.id, exc)
                 return original
