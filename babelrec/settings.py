@@ -105,7 +105,7 @@ class LLMSettings(_Group):
     model_path: Path | None = Field(default=None, description="A GGUF file for llama-cpp.")
     url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
     model: str = Field(
-        default="local", description="Hosted model name, or gemma3/smollm2 for llama-cpp."
+        default="local", description="Hosted model; gemma3, smollm2 or a known model for llama-cpp."
     )
     api_key: SecretStr | None = Field(default=None, description="Key for the hosted endpoint.")
     timeout: float = Field(default=60.0, gt=0)

@@ -12,6 +12,7 @@ from babelrec.cli import (  # noqa: F401  (registers)
     eval,
     ingest,
     migrate,
+    models,
     recommend,
     serve,
     train,

@@ -35,14 +35,16 @@ from babelrec.rank.hybrid import (
     HybridRanker,
     bridge_history,
     candidate_features,
-    learn_fusion,
+    learn_tuned_fusion,
 )
 
 #: Grids tried per model when an experiment gives none.
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "itemknn": {"neighbours": [20, 50, 100, 200, 400]},
-    "ease": {"l2": [50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0]},
+    "ease": {"l2": [50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0]},
     "als": {"factors": [32, 64, 128], "alpha": [2.0, 10.0], "regularization": [0.05]},
+    "rp3beta": {"alpha": [0.5, 1.0], "beta": [0.2, 0.4, 0.6], "neighbours": [100, 200]},
+    "sequence": {"window": [3, 10], "recent": [3, 5, 10]},
 }
 MAX_TUNING_CASES = 3000
 THREADS = 2
@@ -125,7 +127,8 @@ def refit(name: str, params: dict[str, Any], context: EvalContext) -> Collaborat
 
 
 class CollaborativeEvalRanker(EvalRanker):
-    """A classic collaborative baseline (`itemknn`, `ease`, `als`), tuned on the training users.
+    """A classic collaborative baseline (`itemknn`, `ease`, `als`, `rp3beta`, `sequence`), tuned
+    on the training users.
     Items it never saw are ranked below every item it knows."""
 
     def __init__(self, model: str = "ease", grid: dict[str, list[Any]] | None = None) -> None:
@@ -163,6 +166,8 @@ class HybridEvalRanker(EvalRanker):
 
     `bridge`: cosine threshold for mapping history items the collaborative model does not know to
     their nearest known item (`babelrec.rank.hybrid.bridge_history`); None turns it off.
+    `sequence`: the sequence-rules model (`babelrec.rank.item_graphs`), whose score from the last
+    `recent_items` is a feature: True with its defaults, a dict of its parameters, or False.
     """
 
     def __init__(
@@ -173,6 +178,7 @@ class HybridEvalRanker(EvalRanker):
         folds: int = 2,
         recent_items: int = RECENT_ITEMS,
         bridge: float | None = None,
+        sequence: dict[str, Any] | bool = True,
     ) -> None:
         if collaborative not in GRIDS:
             raise ConfigError(f"unknown collaborative model {collaborative!r}")
@@ -184,6 +190,10 @@ class HybridEvalRanker(EvalRanker):
         self.folds = folds
         self.recent_items = recent_items
         self.bridge = bridge
+        options = {} if sequence is True else sequence
+        self.sequence_options = (
+            None if options is False else {"window": 10, **options, "recent": recent_items}
+        )
         self.hybrid: HybridRanker | None = None
         self.content: BilinearEvalRanker | None = None
         self.figures: dict[str, float] = {}
@@ -193,9 +203,20 @@ class HybridEvalRanker(EvalRanker):
             return case.history
         return bridge_history(case.history, model, context.vectors, threshold=self.bridge)
 
+    def _sequence(self, context: EvalContext, *, held_out: bool) -> CollaborativeModel | None:
+        """The sequence model fitted like the collaborative one: without the training positives
+        for the fusion's features (`held_out`), with them for the test users."""
+        if self.sequence_options is None:
+            return None
+        if held_out:
+            lists = user_lists([*context.train_cases, *context.test_cases])
+            return build_collaborative("sequence", self.sequence_options).fit(lists)
+        return refit("sequence", self.sequence_options, context)
+
     def prepare(self, context: EvalContext) -> None:
         started = time.perf_counter()
         params, held_out_model, _ = tune(self.name, self.grid, context)
+        held_out_sequence = self._sequence(context, held_out=True)
         chosen = _sample(context.train_cases, MAX_TUNING_CASES, context.seed)
         fold_of = {c.user_id: _fold(c.user_id, self.folds, context.seed) for c in chosen}
         lists = []
@@ -209,15 +230,22 @@ class HybridEvalRanker(EvalRanker):
                 scores = np.asarray(content.score(case, context))
                 history = self._history(case, held_out_model, context)
                 features = candidate_features(
-                    held_out_model, scores, history, case.candidates, self.recent_items
+                    held_out_model,
+                    scores,
+                    history,
+                    case.candidates,
+                    self.recent_items,
+                    held_out_sequence,
                 )
                 labels = np.array([c in case.positives for c in case.candidates])
                 lists.append((features, labels))
-        fusion = learn_fusion(lists, seed=context.seed, recent_items=self.recent_items)
+        fusion = learn_tuned_fusion(lists, seed=context.seed, recent_items=self.recent_items)
 
         self.content = BilinearEvalRanker(**self.content_options)
         self.content.prepare(context)
-        self.hybrid = HybridRanker(refit(self.name, params, context), fusion)
+        self.hybrid = HybridRanker(
+            refit(self.name, params, context), fusion, self._sequence(context, held_out=False)
+        )
         self.figures = {f"tuned {k}": float(v) for k, v in params.items() if k != "seed"}
         self.figures.update(
             {f"w_{f}": w for f, w in zip(fusion.features, fusion.weights, strict=True)}
@@ -248,3 +276,14 @@ def ease(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
 def als(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
     """Eval ranker ``als``: implicit ALS, tuned on the training users."""
     return CollaborativeEvalRanker("als", grid)
+
+
+def rp3beta(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
+    """Eval ranker ``rp3beta``: RP3beta random walks, tuned on the training users."""
+    return CollaborativeEvalRanker("rp3beta", grid)
+
+
+def sequence(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
+    """Eval ranker ``sequence``: sequence rules (what users took next after the last items),
+    tuned on the training users."""
+    return CollaborativeEvalRanker("sequence", grid)

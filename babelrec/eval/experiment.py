@@ -101,6 +101,12 @@ class Experiment(BaseModel):
         description="Cap on training cases (0 when no ranker trains: their items need no "
         "embedding, which is what a slow embedder's run costs).",
     )
+    max_test_cases: int | None = Field(
+        default=None,
+        ge=1,
+        description="Score a seeded sample of this many test cases; every test user's history "
+        "still counts where rankers learn from histories (for costly protocols: full ranking).",
+    )
     penalty_cases: int = Field(
         default=20,
         ge=0,

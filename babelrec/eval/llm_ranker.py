@@ -4,11 +4,16 @@ case's candidates, an LLM reranker reorders its top `top`, the rest keep first-s
 Options (in the experiment file): `mode` (listwise, verbalizer, pointwise), `first_stage`
 (cosine or bilinear), `top`, `alpha` (fusion weight), `shuffles`, `calibrate` (verbalizer label
 calibration; each left out takes the `rerank` settings' default), `llm` and `model` (backend
-and packaged model or GGUF path), `history` (how many recent history titles the prompt shows).
+and packaged model or GGUF path), `url` and `timeout` (the openai backend's base URL and
+seconds per call), `threads` (llama.cpp threads), `answer_cache` (a folder whose `llm/` holds
+the cached answers; default CACHE_DIR), `history` (how many recent history titles the prompt
+shows). Its stats include
+`seconds_per_request`: the reranker's own time per impression, first-stage training left out.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +40,25 @@ class LLMEvalRanker(EvalRanker):
         calibrate: bool | None = None,
         llm: str = "llama-cpp",
         model: str | None = None,
+        url: str | None = None,
+        threads: int | None = None,
+        timeout: float | None = None,
+        answer_cache: str | None = None,
         history: int = 5,
         **first_stage_options: Any,
     ) -> None:
         from babelrec.llm.registry import build_llm
         from babelrec.rerank import RerankConfig, build_reranker
-        from babelrec.settings import LLMSettings
+        from babelrec.settings import DEFAULT_CACHE_DIR, LLMSettings
 
         path = Path(model) if model and model.endswith(".gguf") else None
         settings = LLMSettings(
-            backend=llm, model_path=path, model=model if model and path is None else "gemma3"
+            backend=llm,
+            model_path=path,
+            model=model if model and path is None else "gemma3",
+            url=url,
+            threads=threads,
+            **({"timeout": timeout} if timeout is not None else {}),
         )
         self.first: EvalRanker = (
             BilinearEvalRanker(**first_stage_options)
@@ -55,9 +69,17 @@ class LLMEvalRanker(EvalRanker):
         config = RerankConfig(  # what the experiment leaves out takes the settings' default
             top=top, timeout=None, **{key: v for key, v in given.items() if v is not None}
         )
-        self.reranker = build_reranker(mode, build_llm(settings), config)
+        cache_dir = Path(answer_cache) if answer_cache else DEFAULT_CACHE_DIR
+        self.reranker = build_reranker(mode, build_llm(settings, cache_dir), config)
         self.history = history
-        self.totals = {"cases": 0, "degraded": 0, "repairs": 0, "prompt_tokens": 0, "wins": 0.0}
+        self.totals = {
+            "cases": 0,
+            "degraded": 0,
+            "repairs": 0,
+            "prompt_tokens": 0,
+            "wins": 0.0,
+            "seconds": 0.0,
+        }
         self.bias_samples = 0
 
     def prepare(self, context: EvalContext) -> None:
@@ -85,7 +107,9 @@ class LLMEvalRanker(EvalRanker):
             history=history,
         )
         recent = [items[i] for i in history[-self.history :] if i in items]
+        started = time.perf_counter()
         result = self.reranker.rerank(user, candidates, history=recent)
+        self.totals["seconds"] += time.perf_counter() - started
         self.totals["cases"] += 1
         self.totals["degraded"] += int(result.degraded)
         self.totals["repairs"] += result.repairs.total
@@ -103,6 +127,7 @@ class LLMEvalRanker(EvalRanker):
             "degraded_share": self.totals["degraded"] / cases,
             "repairs_per_list": self.totals["repairs"] / cases,
             "prompt_tokens_per_user": self.totals["prompt_tokens"] / cases,
+            "seconds_per_request": self.totals["seconds"] / cases,
         }
         if self.bias_samples:
             stats["first_shown_wins"] = self.totals["wins"] / self.bias_samples

@@ -125,12 +125,17 @@ def _breakdown_tables(summary: dict[str, Any], key: str, metric: str) -> str:
     return "\n".join(lines)
 
 
+def _sampled(proto: dict[str, Any]) -> str:
+    before = proto.get("test_cases_before_sampling", proto["test_cases"])
+    return f" (a seeded sample of {before} test cases)" if before > proto["test_cases"] else ""
+
+
 def markdown(summary: dict[str, Any]) -> str:
     exp, proto = summary["experiment"], summary["protocol"]
     parts = [
         f"# {exp['name']}: {exp['dataset']}, {proto['kind']}",
         "",
-        f"{proto['test_cases']} test cases from {proto['test_users']} users "
+        f"{proto['test_cases']} test cases from {proto['test_users']} users{_sampled(proto)} "
         f"({proto['train_cases']} training cases; limit {proto['limit']}); embedder "
         f"`{exp['embedder']}`; seed {exp['seed']}; dataset hash "
         f"`{summary['dataset']['content_hash'][:16]}`.",

@@ -75,6 +75,17 @@ def split_cases(
     return train, test
 
 
+def sample_cases(cases: Sequence[EvalCase], n: int | None, seed: int) -> list[EvalCase]:
+    """At most `n` of `cases`, chosen by a seeded hash of the case id, in their order."""
+    if n is None or len(cases) <= n:
+        return list(cases)
+    rank = sorted(
+        cases, key=lambda c: hashlib.sha256(f"sample:{seed}:{c.case_id}".encode()).digest()
+    )
+    chosen = {c.case_id for c in rank[:n]}
+    return [c for c in cases if c.case_id in chosen]
+
+
 def _config_hash(
     config: RankerConfig, experiment: Experiment, case_ids: Sequence[str], content_hash: str
 ) -> str:
@@ -228,8 +239,9 @@ def run_experiment(
         train = train[: experiment.max_train_cases]
     if not test:
         raise DatasetError(f"{experiment.name}: no test cases (check test_fraction and --limit)")
+    all_test, test = test, sample_cases(test, experiment.max_test_cases, experiment.seed)
 
-    needed = sorted({i for case in [*train, *test] for i in [*case.history, *case.candidates]})
+    needed = sorted({i for case in [*train, *all_test] for i in [*case.history, *case.candidates]})
     needed = [i for i in needed if i in dataset.items]
     embedder = build_embedder(experiment.embedder, cache_dir=cache_dir / "embeddings")
     from babelrec.retrieval.ingest import embed_in_batches
@@ -252,7 +264,7 @@ def run_experiment(
             dataset=dataset,
             vectors=spaces.vectors(space),
             train_cases=train,
-            test_cases=test,
+            test_cases=all_test,
             seed=experiment.seed,
         )
 
@@ -323,6 +335,7 @@ def run_experiment(
             "train_cases": len(train),
             "test_cases": len(test),
             "test_users": len({c.user_id for c in test}),
+            "test_cases_before_sampling": len(all_test),
             "foreign_candidate_share": foreign_candidate_share(test, dataset),
             "limit": limit,
         },

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babelrec.errors import LLMUnavailableError
 from babelrec.llm.base import LLM
 from babelrec.llm.cache import ResponseCache
+from babelrec.llm.catalog import known_models
 from babelrec.registry import LLMS
 from babelrec.settings import DEFAULT_CACHE_DIR, LLMSettings
 
@@ -32,10 +34,24 @@ def response_cache(settings: LLMSettings, cache_dir: Path) -> ResponseCache | No
     return ResponseCache(cache_dir / "llm") if settings.cache else None
 
 
+def known_model_path(name: str, cache_dir: Path) -> Path:
+    """The installed file of a known model (`babelrec models install NAME`)."""
+    from babelrec.llm.install import installed_model
+
+    path = installed_model(known_models()[name], cache_dir / "models")
+    if path is None:
+        raise LLMUnavailableError(
+            f"the model {name!r} is not installed: run `babelrec models install {name}`"
+        )
+    return path
+
+
 def build_llama_cpp(settings: LLMSettings, cache_dir: Path) -> LLM:
     from babelrec.llm.local import DEFAULT_PACKAGED_MODEL, LlamaCppLLM, packaged_model_path
 
     path = settings.model_path
+    if path is None and settings.model in known_models():
+        path = known_model_path(settings.model, cache_dir)
     if path is None:
         name = settings.model if settings.model in ("gemma3", "smollm2") else None
         path = packaged_model_path(name or DEFAULT_PACKAGED_MODEL, cache_dir)  # type: ignore[arg-type]

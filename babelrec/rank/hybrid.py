@@ -10,8 +10,11 @@ the collaborative model knows only, so that
   and let content decide its place: with only cold candidates the order is the content order;
 - a user with no known history gets collaborative scores of 0 for every item, so the ranking is
   content (the stated interests) plus popularity;
-- taste drifts: besides the whole history, the collaborative model also scores the candidates
-  from the last `recent_items` of it (`collaborative_recent`), and the fusion weighs the two;
+- taste drifts and people take films in runs: besides the whole history, the collaborative model
+  also scores the candidates from the last `recent_items` of it (`collaborative_recent`) and
+  from the last few items with each one half the weight of the next (`collaborative_last`), and an
+  optional sequence model (`babelrec.rank.item_graphs.SequenceRules`: what users took next after
+  the same items) scores them from that tail in order (`sequence`); the fusion weighs them all;
 - history items the collaborative model does not know (e.g. the same films catalogued in another
   language) can be bridged to their nearest known item in the multilingual vector space
   (`bridge_history`), so such a user still gets collaborative scores.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -39,12 +43,27 @@ FEATURES = (
     "content",
     "collaborative",
     "collaborative_recent",
+    "collaborative_last",
+    "sequence",
     "popularity",
     "cold",
     "content_cold",
 )
-RECENT_ITEMS = 20
-MONOTONE = frozenset({"content", "collaborative", "collaborative_recent", "popularity"})
+#: The history tail folded in for `collaborative_recent` and `sequence`: 5 beat 20 on the
+#: MovieLens-100K training users (README, "The hybrid first stage").
+RECENT_ITEMS = 5
+#: `collaborative_last`: the last items folded in one by one, weights 1, 1/2, 1/4, ...
+LAST_ITEMS = 5
+MONOTONE = frozenset(
+    {
+        "content",
+        "collaborative",
+        "collaborative_recent",
+        "collaborative_last",
+        "sequence",
+        "popularity",
+    }
+)
 
 
 def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -64,18 +83,26 @@ def fusion_features(
     recent: np.ndarray,
     popularity: np.ndarray,
     known: np.ndarray,
+    sequence: np.ndarray | None = None,
+    last: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of `FEATURES` per candidate (see the module docstring)."""
+    """One row of `FEATURES` per candidate (see the module docstring); without a sequence
+    model its column is 0, and without `last` scores that column is `recent`'s."""
     n = len(content)
-    if not (len(collaborative) == len(recent) == len(popularity) == len(known) == n):
+    sequence = np.zeros(n) if sequence is None else sequence
+    last = recent if last is None else last
+    sizes = {len(collaborative), len(recent), len(last), len(sequence), len(popularity), len(known)}
+    if sizes != {n}:
         raise RankerError("every source needs one score per candidate")
     known = np.asarray(known, dtype=bool)
     cold = (~known).astype(np.float64)
     c = _zscore(np.asarray(content), np.ones(n, dtype=bool))
     cf = _zscore(np.asarray(collaborative), known)
     cf_recent = _zscore(np.asarray(recent), known)
+    cf_last = _zscore(np.asarray(last), known)
+    seq = _zscore(np.asarray(sequence), known)
     pop = _zscore(np.log1p(np.asarray(popularity, dtype=np.float64)), known)
-    return np.stack([c, cf, cf_recent, pop, cold, c * cold], axis=1)
+    return np.stack([c, cf, cf_recent, cf_last, seq, pop, cold, c * cold], axis=1)
 
 
 class FusionWeights(Strict):
@@ -86,6 +113,7 @@ class FusionWeights(Strict):
     recent_items: int = Field(default=RECENT_ITEMS, ge=1, description="History tail folded in.")
     pairs: int = Field(default=0, ge=0, description="Training pairs (positive, negative).")
     lists: int = Field(default=0, ge=0, description="Training candidate lists.")
+    l2: float = Field(default=1e-2, ge=0, description="The fusion's L2 penalty.")
 
     def score(self, features: np.ndarray) -> np.ndarray:
         if features.shape[1] != len(self.weights):
@@ -97,12 +125,14 @@ class FusionWeights(Strict):
 def learn_fusion(
     lists: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
-    l2: float = 1e-3,
+    l2: float = 1e-2,
     max_negatives: int = 50,
     seed: int = 0,
     recent_items: int = RECENT_ITEMS,
+    names: Sequence[str] = FEATURES,
 ) -> FusionWeights:
-    """Pairwise logistic regression over (features, 0/1 labels) of training candidate lists."""
+    """Pairwise logistic regression over (features, 0/1 labels) of training candidate lists;
+    `names` names the columns (the sources' weights are kept non-negative)."""
     rng = np.random.default_rng(seed)
     diffs: list[np.ndarray] = []
     used = 0
@@ -132,11 +162,67 @@ def learn_fusion(
     # More content match, more collaborative evidence or more popularity never counts against an
     # item: the sources' weights are kept non-negative (correlated sources otherwise trade
     # signs); the cold-start terms are free.
-    bounds = [(0.0, None) if f in MONOTONE else (None, None) for f in FEATURES]
-    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds[: x.shape[1]])
+    if len(names) != x.shape[1]:
+        raise RankerError(f"{x.shape[1]} feature columns for {len(names)} feature names")
+    bounds = [(0.0, None) if f in MONOTONE else (None, None) for f in names]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
     return FusionWeights(
-        weights=[float(v) for v in result.x], recent_items=recent_items, pairs=len(x), lists=used
+        features=list(names),
+        weights=[float(v) for v in result.x],
+        l2=l2,
+        recent_items=recent_items,
+        pairs=len(x),
+        lists=used,
     )
+
+
+FUSION_L2_GRID = (1e-3, 1e-2, 1e-1, 1.0)
+
+
+def hits_at(
+    weights: FusionWeights, lists: Sequence[tuple[np.ndarray, np.ndarray]], k: int
+) -> float:
+    """Share of `lists` whose best-scored positive is in the first `k` places (ties count
+    against it)."""
+    hits = []
+    for features, labels in lists:
+        labels = np.asarray(labels, dtype=bool)
+        if not labels.any() or labels.all():
+            continue
+        scores = weights.score(features)
+        best = scores[labels].max()
+        hits.append(float(np.sum(scores[~labels] >= best) < k))
+    return float(np.mean(hits)) if hits else 0.0
+
+
+def learn_tuned_fusion(
+    lists: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    grid: Sequence[float] = FUSION_L2_GRID,
+    folds: int = 2,
+    k: int = 10,
+    seed: int = 0,
+    **options: Any,
+) -> FusionWeights:
+    """`learn_fusion` with its L2 chosen from `grid` by HitRate@`k` across `folds` splits of the
+    training lists (each fitted on the others), then refitted on all of them."""
+    order = np.random.default_rng(seed).permutation(len(lists))
+    parts = [order[f::folds] for f in range(folds)]
+    best: tuple[float, float] | None = None
+    for l2 in grid:
+        measured = []
+        for held in parts:
+            held_set = set(held.tolist())
+            fit_on = [lists[i] for i in order if i not in held_set]
+            try:
+                weights = learn_fusion(fit_on, l2=l2, seed=seed, **options)
+            except RankerError:
+                continue
+            measured.append(hits_at(weights, [lists[i] for i in held], k))
+        if measured and (best is None or np.mean(measured) > best[0]):
+            best = (float(np.mean(measured)), l2)
+    chosen = best[1] if best is not None else FUSION_L2_GRID[1]
+    return learn_fusion(lists, l2=chosen, seed=seed, **options).model_copy(update={"l2": chosen})
 
 
 def bridge_history(
@@ -165,15 +251,31 @@ def bridge_history(
     return bridged
 
 
+def last_items_score(
+    model: CollaborativeModel, history: Sequence[str], item_ids: Sequence[str]
+) -> np.ndarray:
+    """The model's scores from each of the last `LAST_ITEMS` known history items alone, summed
+    with weights 1, 1/2, 1/4, ... from the newest (a repeated item counts at its last place)."""
+    distinct = list(dict.fromkeys(reversed(history)))
+    newest = [i for i in distinct if i in model.item_index][:LAST_ITEMS]
+    out = np.zeros(len(item_ids), dtype=np.float64)
+    for age, item in enumerate(newest):
+        out += 0.5**age * model.score([item], item_ids)
+    return out
+
+
 def candidate_features(
     model: CollaborativeModel,
     content: np.ndarray,
     history: Sequence[str],
     item_ids: Sequence[str],
     recent_items: int = RECENT_ITEMS,
+    sequence: CollaborativeModel | None = None,
 ) -> np.ndarray:
     """`fusion_features` of `item_ids` for a user with `history` (oldest first) and these content
-    scores; `collaborative_recent` folds in the last `recent_items` of the history only."""
+    scores; `collaborative_recent` folds in the last `recent_items` of the history only,
+    `collaborative_last` is `last_items_score`, and the `sequence` model (if any) scores from the
+    history as it folds users in."""
     if len(content) != len(item_ids):
         raise RankerError(f"{len(content)} content scores for {len(item_ids)} items")
     full = model.score(history, item_ids)
@@ -186,21 +288,31 @@ def candidate_features(
         recent,
         model.popularity(item_ids),
         model.knows(item_ids),
+        None if sequence is None else sequence.score(history, item_ids),
+        last_items_score(model, history, item_ids),
     )
 
 
 @dataclass
 class HybridRanker:
-    """A fitted collaborative model and fusion weights; content scores come from the caller."""
+    """Fitted collaborative models and fusion weights; content scores come from the caller.
+
+    `sequence` (optional) is a `SequenceRules` model fitted on the same users' ordered lists."""
 
     collaborative: CollaborativeModel
     fusion: FusionWeights
+    sequence: CollaborativeModel | None = None
 
     def score(
         self, content: np.ndarray, history: Sequence[str], item_ids: Sequence[str]
     ) -> np.ndarray:
         """Fused scores of `item_ids` for a user with `history` and these content scores."""
         features = candidate_features(
-            self.collaborative, content, history, item_ids, self.fusion.recent_items
+            self.collaborative,
+            content,
+            history,
+            item_ids,
+            self.fusion.recent_items,
+            self.sequence,
         )
         return self.fusion.score(features)

@@ -1,7 +1,8 @@
 """The product's hybrid first stage: learned from an interaction log, saved beside the store.
 
 `train_hybrid` learns, from users' time-ordered interactions and the store's item vectors:
-the bilinear content weights, a collaborative model and the fusion weights. It holds out the
+the bilinear content weights, a collaborative model (EASE), a sequence model (what users took
+next) and the fusion weights. It holds out the
 last item of a seeded share of users, learns on the rest, reports the held-out HitRate@10 and
 nDCG@10 (target against 99 sampled items the user never took) beside popularity's, then refits
 on everyone. `HybridModel` scores a user's candidates and is saved as one directory tagged with
@@ -24,18 +25,21 @@ from babelrec.models import Strict
 from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.hybrid import (
+    RECENT_ITEMS,
     FusionWeights,
     HybridRanker,
     candidate_features,
-    learn_fusion,
+    learn_tuned_fusion,
 )
 from babelrec.rank.users import mean_vector
 
-FORMAT = 1
+FORMAT = 2
 NEGATIVES = 99
 MAX_HISTORY = 50
 #: EASE's ridge strengths tried on the training users (the one with the best HitRate@10 wins).
-L2_GRID = (100.0, 250.0, 500.0, 1000.0)
+L2_GRID = (100.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
+#: Places after an item within which the sequence model counts what users took next.
+SEQUENCE_WINDOW = 10
 
 Progress = Callable[[str, float], None]
 
@@ -68,11 +72,17 @@ class HybridMeta(Strict):
 
 @dataclass
 class HybridModel:
-    """Bilinear content weights, a collaborative model and fusion weights, for one embedder."""
+    """Bilinear content weights, collaborative and sequence models and fusion weights, for one
+    embedder."""
 
     bilinear: BilinearRanker
     collaborative: CollaborativeModel
     meta: HybridMeta
+    sequence: CollaborativeModel | None = None
+
+    @property
+    def ranker(self) -> HybridRanker:
+        return HybridRanker(self.collaborative, self.meta.fusion, self.sequence)
 
     def score(
         self,
@@ -87,7 +97,7 @@ class HybridModel:
             if user_vector is None
             else self.bilinear.score(user_vector, item_ids, item_matrix)
         )
-        return HybridRanker(self.collaborative, self.meta.fusion).score(content, history, item_ids)
+        return self.ranker.score(content, history, item_ids)
 
     def suggest(self, history: Sequence[str], n: int, exclude: Sequence[str] = ()) -> list[str]:
         """The `n` items the collaborative model scores highest for the user (candidates that
@@ -104,6 +114,8 @@ class HybridModel:
         directory.mkdir(parents=True, exist_ok=True)
         self.bilinear.save(directory / "bilinear.npz")
         self.collaborative.save(directory / "collaborative.npz")
+        if self.sequence is not None:
+            self.sequence.save(directory / "sequence.npz")
         (directory / "hybrid.json").write_text(self.meta.model_dump_json(indent=2), "utf-8")
         return directory
 
@@ -115,17 +127,22 @@ class HybridModel:
         except (OSError, ValueError) as exc:
             raise RankerError(f"cannot read the hybrid model in {directory}: {exc}") from exc
         if meta.format != FORMAT:
-            raise RankerError(f"{directory}: hybrid format {meta.format}, expected {FORMAT}")
+            raise RankerError(
+                f"{directory}: hybrid format {meta.format}, expected {FORMAT}; run babelrec "
+                "train again"
+            )
         if (meta.embedder, meta.dimension) != (embedder, dimension):
             raise EmbeddingMismatchError(
                 f"the hybrid model in {directory} was trained for {meta.embedder} "
                 f"({meta.dimension}-d) vectors, not {embedder} ({dimension}-d); run babelrec "
                 "train again"
             )
+        sequence = directory / "sequence.npz"
         return cls(
             BilinearRanker.load(directory / "bilinear.npz"),
             CollaborativeModel.load(directory / "collaborative.npz"),
             meta,
+            CollaborativeModel.load(sequence) if sequence.exists() else None,
         )
 
 
@@ -232,6 +249,8 @@ def train_hybrid(
             best = (float(np.mean(hits)), l2, model)
     assert best is not None
     _, l2, held_out_model = best
+    sequence_params = {"window": SEQUENCE_WINDOW, "recent": RECENT_ITEMS}
+    held_out_sequence = build_collaborative("sequence", sequence_params).fit(histories)
     step("content weights", 0.35)
 
     config = bpr or BPRConfig(seed=seed)
@@ -245,15 +264,19 @@ def train_hybrid(
             if fold[task.user] == half:
                 content = _content(bilinear, task, vectors)
                 features = candidate_features(
-                    held_out_model, content, task.history, task.candidates
+                    held_out_model,
+                    content,
+                    task.history,
+                    task.candidates,
+                    sequence=held_out_sequence,
                 )
                 fusion_lists.append((features, np.arange(len(task.candidates)) == 0))
     step("fusion weights", 0.6)
-    fusion = learn_fusion(fusion_lists, seed=seed)
+    fusion = learn_tuned_fusion(fusion_lists, seed=seed)
     bilinear = BilinearRanker.fit(_examples(train, vectors), vectors, config)
     step("held-out check", 0.75)
 
-    ranker = HybridRanker(held_out_model, fusion)
+    ranker = HybridRanker(held_out_model, fusion, held_out_sequence)
     measured, popular = [], []
     for task in test:
         scores = ranker.score(_content(bilinear, task, vectors), task.history, task.candidates)
@@ -263,6 +286,7 @@ def train_hybrid(
 
     everything = [*train, *test]
     full_model = build_collaborative("ease", {"l2": l2}).fit(list(lists.values()))
+    sequence = build_collaborative("sequence", sequence_params).fit(list(lists.values()))
     bilinear = BilinearRanker.fit(_examples(everything, vectors), vectors, config)
     report = HybridReport(
         users=len(lists),
@@ -281,4 +305,4 @@ def train_hybrid(
     )
     step("done", 1.0)
     meta = HybridMeta(embedder=embedder, dimension=dimension, fusion=fusion, report=report)
-    return HybridModel(bilinear, full_model, meta)
+    return HybridModel(bilinear, full_model, meta, sequence)

@@ -77,8 +77,12 @@ def test_collaborative_baselines_beat_popularity_and_record_their_tuning(
     context: EvalContext,
 ) -> None:
     popularity = run("popularity", {}, context)
-    small = {"als": {"grid": {"factors": [2, 4], "alpha": [1.0]}}}  # 60 items, 160 users
-    for name in ("itemknn", "ease", "als"):
+    small = {
+        "als": {"grid": {"factors": [2, 4], "alpha": [1.0]}},  # 60 items, 160 users
+        "rp3beta": {"grid": {"alpha": [1.0], "beta": [0.0, 0.5], "neighbours": [20]}},
+        "sequence": {"grid": {"window": [10], "recent": [5]}},
+    }
+    for name in ("itemknn", "ease", "als", "rp3beta", "sequence"):
         assert run(name, small.get(name, {}), context) > popularity + 0.05, name
     ranker = build_ranker("ease", {"grid": {"l2": [1.0, 10.0]}})
     ranker.prepare(context)
@@ -95,6 +99,15 @@ def test_hybrid_is_close_to_its_best_part_and_above_the_others(context: EvalCont
     ranker.prepare(context)
     stats = ranker.stats()
     assert stats["w_collaborative"] > 0 and stats["fusion lists"] > 10
+    assert stats["w_sequence"] >= 0
+
+
+def test_the_hybrid_without_its_sequence_model_gives_it_no_weight(context: EvalContext) -> None:
+    ranker = build_ranker("hybrid", {"grid": {"l2": [10.0]}, "sequence": False})
+    ranker.prepare(context)
+    assert ranker.stats()["w_sequence"] == 0.0
+    case = context.test_cases[0]
+    assert len(ranker.score(case, context)) == len(case.candidates)
 
 
 def test_on_new_items_the_hybrid_falls_back_to_content(dataset: Dataset) -> None:
@@ -123,6 +136,8 @@ CF_ENTRY_POINTS = {
     "itemknn": "babelrec.eval.cf_rankers:itemknn",
     "ease": "babelrec.eval.cf_rankers:ease",
     "als": "babelrec.eval.cf_rankers:als",
+    "rp3beta": "babelrec.eval.cf_rankers:rp3beta",
+    "sequence": "babelrec.eval.cf_rankers:sequence",
     "hybrid": "babelrec.eval.cf_rankers:HybridEvalRanker",
 }
 

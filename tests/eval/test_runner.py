@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from babelrec.cli import app
@@ -15,7 +17,7 @@ from babelrec.errors import ConfigError
 from babelrec.eval.experiment import EXPERIMENTS_DIR, Experiment, load_experiment
 from babelrec.eval.prepare import dataset_dir
 from babelrec.eval.rankers import build_ranker
-from babelrec.eval.runner import run_experiment, split_cases
+from babelrec.eval.runner import run_experiment, sample_cases, split_cases
 
 from .conftest import Converted
 
@@ -80,7 +82,7 @@ def test_bundled_experiments_are_valid() -> None:
     films = {f"{d}{v}" for d in ("kmrd", "ml100k") for v in ("", "_full", "_new_items")}
     assert names == {
         "mind_zh", "mind_mixed", "mind_paired", "mind_paired_e5", "mind_paired_llm",
-        "mind_zh_space", "mind_zh_llm", *films,
+        "mind_zh_space", "mind_zh_llm", "kmrd_full_sample", *films,
         "calibration_mind_mixed", "calibration_kmrd", "calibration_ml100k",
     }  # fmt: skip
     for name in names:
@@ -114,6 +116,21 @@ def test_split_is_by_user_and_deterministic() -> None:
     train, test = split_cases(cases, 0.5, seed=1)
     assert {c.user_id for c in train}.isdisjoint({c.user_id for c in test})
     assert split_cases(cases, 0.5, seed=1) == (train, test)
+
+
+@settings(max_examples=30, deadline=None)
+@given(size=st.integers(0, 40), n=st.one_of(st.none(), st.integers(1, 50)), seed=st.integers(0, 3))
+def test_a_test_sample_keeps_order_size_and_is_seeded(size: int, n: int | None, seed: int) -> None:
+    from babelrec.eval.protocols import EvalCase
+
+    cases = [
+        EvalCase(case_id=str(k), user_id=f"u{k}", history=[], candidates=["b"], positives={"b"})
+        for k in range(size)
+    ]
+    sample = sample_cases(cases, n, seed)
+    assert len(sample) == (size if n is None else min(n, size))
+    assert [int(c.case_id) for c in sample] == sorted(int(c.case_id) for c in sample)
+    assert sample == sample_cases(cases, n, seed)
 
 
 def test_cli_eval_reports_missing_data_in_one_line(tmp_path: Path) -> None:

@@ -45,3 +45,20 @@ def test_openai_key_comes_from_settings_or_environment_and_never_shows(
         data_dir=tmp_path, llm={"backend": "openai", "api_key": SecretStr("sk-set")}
     )
     assert "sk-set" not in repr(settings)
+
+
+def test_a_known_model_by_name_is_its_installed_file_or_says_how_to_install(
+    tmp_path: Path,
+) -> None:
+    from babelrec.errors import LLMUnavailableError
+    from babelrec.llm.catalog import known_model
+
+    settings = Settings(llm={"backend": "llama-cpp", "model": "deepseek-r1-distill-qwen-7b"})
+    with pytest.raises(LLMUnavailableError, match="babelrec models install deepseek"):
+        build_llm(settings.llm, tmp_path)
+    installed = tmp_path / "models" / "deepseek-r1-distill-qwen-7b.gguf"
+    installed.parent.mkdir()
+    with installed.open("wb") as out:  # the size is what `installed` checks (sparse file)
+        out.truncate(known_model("deepseek-r1-distill-qwen-7b").size or 0)
+    llm = build_llm(settings.llm, tmp_path)
+    assert isinstance(llm, LlamaCppLLM) and llm.model_path == installed

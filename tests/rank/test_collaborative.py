@@ -17,7 +17,13 @@ from babelrec.rank.collaborative import (
     build_collaborative,
 )
 
-SMALL = {"itemknn": {"neighbours": 10}, "ease": {"l2": 1.0}, "als": {"factors": 4, "alpha": 10.0}}
+SMALL = {
+    "itemknn": {"neighbours": 10},
+    "ease": {"l2": 1.0},
+    "als": {"factors": 4, "alpha": 10.0},
+    "rp3beta": {"neighbours": 10},
+    "sequence": {"window": 3, "recent": 5},
+}
 
 
 def two_tastes(users: int = 40) -> list[list[str]]:
@@ -102,7 +108,7 @@ items = st.sampled_from([f"i{n}" for n in range(12)])
     lists=st.lists(st.lists(items, min_size=1, max_size=6), min_size=2, max_size=12),
     history=st.lists(items, max_size=5),
     candidates=st.lists(st.sampled_from([f"i{n}" for n in range(15)]), min_size=1, max_size=8),
-    name=st.sampled_from(["itemknn", "ease"]),
+    name=st.sampled_from(["itemknn", "ease", "rp3beta", "sequence"]),
 )
 def test_scores_are_finite_one_per_candidate_and_deterministic(
     lists: list[list[str]], history: list[str], candidates: list[str], name: str

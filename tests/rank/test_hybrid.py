@@ -17,12 +17,15 @@ from babelrec.rank.hybrid import (
     bridge_history,
     candidate_features,
     fusion_features,
+    hits_at,
+    last_items_score,
     learn_fusion,
+    learn_tuned_fusion,
 )
 from tests.rank.test_collaborative import two_tastes
 
 # Content, collaborative and popularity all count; cold items lean a little more on content.
-WEIGHTS = FusionWeights(weights=[0.5, 0.5, 0.5, 0.3, 0.0, 0.5])
+WEIGHTS = FusionWeights(weights=[0.5, 0.5, 0.5, 0.5, 0.5, 0.3, 0.0, 0.5])
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +42,13 @@ def test_cold_items_get_neutral_collaborative_features_and_a_flag() -> None:
         recent=np.array([1.0, 0.0, 0.0]),
         popularity=np.array([10.0, 3.0, 0.0]),
         known=np.array([True, True, False]),
+        sequence=np.array([0.0, 4.0, 0.0]),
     )
     column = dict(zip(FEATURES, features.T, strict=True))
     assert column["cold"].tolist() == [0.0, 0.0, 1.0]
     assert column["collaborative"][2] == column["collaborative_recent"][2] == 0.0
+    assert column["collaborative_last"].tolist() == column["collaborative_recent"].tolist()
+    assert column["sequence"][2] == 0.0 and column["sequence"][1] > 0 > column["sequence"][0]
     assert column["popularity"][2] == 0.0
     assert column["collaborative"][0] > 0 > column["collaborative"][1]
     assert column["content_cold"][:2].tolist() == [0.0, 0.0]
@@ -70,7 +76,7 @@ def test_a_user_without_history_is_ranked_by_interests_and_popularity(model: EAS
     scores = ranker.score(np.array([0.5, 0.5, 0.5]), [], candidates)
     assert int(np.argmax(scores)) == 0
     features = candidate_features(model, np.zeros(3), [], candidates)
-    assert features[:, 1].tolist() == features[:, 2].tolist() == [0.0] * 3
+    assert np.all(features[:, 1:5] == 0.0)  # collaborative, recent, last and sequence
     # A clear interest match wins over popularity.
     scores = ranker.score(np.array([0.0, 0.0, 1.0]), [], candidates)
     assert int(np.argmax(scores)) == 2
@@ -87,9 +93,38 @@ def test_learn_fusion_finds_the_source_that_predicts_the_labels() -> None:
         lists.append((fusion_features(content, cf, cf, np.exp(pop), known), labels))
     fusion = learn_fusion(lists)
     weights = dict(zip(fusion.features, fusion.weights, strict=True))
-    assert weights["collaborative"] + weights["collaborative_recent"] > 1.0
+    collaborative = ("collaborative", "collaborative_recent", "collaborative_last")
+    assert sum(weights[f] for f in collaborative) > 1.0
     assert abs(weights["content"]) < 0.3 and abs(weights["popularity"]) < 0.3
     assert fusion.lists == 200 and fusion.pairs == 200 * 19
+
+
+def _noisy_lists(n: int, noise: float, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    lists = []
+    for _ in range(n):
+        content, cf, pop = rng.normal(size=(3, 20))
+        labels = np.zeros(20, dtype=bool)
+        labels[int(np.argmax(content + noise * rng.normal(size=20)))] = True
+        lists.append((fusion_features(content, cf, cf, np.exp(pop), np.ones(20, bool)), labels))
+    return lists
+
+
+def test_tuned_fusion_picks_its_l2_from_the_grid_and_refits_on_every_list() -> None:
+    lists = _noisy_lists(160, noise=0.5, seed=1)
+    fusion = learn_tuned_fusion(lists, grid=(1e-3, 1e-1, 10.0))
+    assert fusion.l2 in (1e-3, 1e-1, 10.0)
+    assert learn_fusion(lists, l2=fusion.l2).weights == fusion.weights
+    assert fusion.lists == 160
+    only = learn_tuned_fusion(lists, grid=(0.5,))
+    assert only.l2 == 0.5 and only.weights == learn_fusion(lists, l2=0.5).weights
+
+
+def test_hits_at_counts_ties_against_the_positive() -> None:
+    features = np.ones((4, len(WEIGHTS.weights)))
+    labels = np.array([False, False, True, False])
+    assert hits_at(WEIGHTS, [(features, labels)], 3) == 0.0
+    assert hits_at(WEIGHTS, [(features, labels)], 4) == 1.0
 
 
 def test_learn_fusion_needs_a_positive_and_a_negative() -> None:
@@ -120,7 +155,7 @@ def test_bridge_maps_other_language_history_to_known_twins(model: EASE) -> None:
 @given(
     content=arrays(np.float64, st.integers(2, 30), elements=st.floats(-5, 5)),
     w_content=st.floats(0.01, 3),
-    w_other=st.lists(st.floats(-3, 3), min_size=4, max_size=4),
+    w_other=st.lists(st.floats(-3, 3), min_size=6, max_size=6),
 )
 def test_with_only_cold_candidates_the_order_is_the_content_order(
     content: np.ndarray, w_content: float, w_other: list[float]
@@ -133,3 +168,24 @@ def test_with_only_cold_candidates_the_order_is_the_content_order(
     assert np.all(np.isfinite(scores))
     order = np.argsort(-content, kind="stable")
     assert np.all(np.diff(scores[order]) <= 1e-9)
+
+
+def test_the_last_items_count_most_halving_with_age(model: EASE) -> None:
+    candidates = ["a4", "b4", "new"]
+    newest_b = last_items_score(model, ["a0", "a1", "b0"], candidates)
+    expected = (
+        model.score(["b0"], candidates)
+        + 0.5 * model.score(["a1"], candidates)
+        + 0.25 * model.score(["a0"], candidates)
+    )
+    np.testing.assert_allclose(newest_b, expected, rtol=1e-6)
+    assert newest_b[2] == 0.0
+    # the same two items in the other order: the newest one's taste counts more
+    assert (
+        last_items_score(model, ["a0", "b0"], ["b4"])[0]
+        > last_items_score(model, ["b0", "a0"], ["b4"])[0]
+    )
+    # unknown items are skipped and a repeat counts at its last place
+    np.testing.assert_allclose(
+        last_items_score(model, ["b0", "a0", "a1", "unknown", "b0"], candidates), newest_b
+    )

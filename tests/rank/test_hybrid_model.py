@@ -92,6 +92,25 @@ def test_save_load_round_trip_and_embedder_check(trained: HybridModel, tmp_path:
         HybridModel.load(tmp_path / "missing", embedder="test-16", dimension=16)
 
 
+def test_the_sequence_model_is_saved_and_an_older_format_is_refused(
+    trained: HybridModel, tmp_path: Path
+) -> None:
+    assert trained.sequence is not None
+    assert "sequence" in trained.meta.fusion.features
+    trained.save(tmp_path / "hybrid")
+    loaded = HybridModel.load(tmp_path / "hybrid", embedder="test-16", dimension=16)
+    assert loaded.sequence is not None
+    items = ["i001", "i002", "i070"]
+    history = ["i010", "i011", "i003"]
+    np.testing.assert_allclose(
+        loaded.sequence.score(history, items), trained.sequence.score(history, items)
+    )
+    meta = tmp_path / "hybrid" / "hybrid.json"
+    meta.write_text(meta.read_text("utf-8").replace('"format": 2', '"format": 1'), "utf-8")
+    with pytest.raises(RankerError, match="train again"):
+        HybridModel.load(tmp_path / "hybrid", embedder="test-16", dimension=16)
+
+
 def test_training_needs_users_with_two_known_items() -> None:
     _, vectors = log_and_vectors()
     with pytest.raises(RankerError, match="at least two"):
