@@ -135,7 +135,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=["gemma3", "smollm2"])
     parser.add_argument("--rescore", action="store_true", help="Re-check the stored outputs.")
+    parser.add_argument("--out", type=Path, default=OUT, help="Where the JSON goes.")
     args = parser.parse_args()
+    global OUT
+    OUT = args.out
     if args.rescore:
         rescore()
         return
