@@ -130,6 +130,7 @@ def rescore() -> None:
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=8, help="Titles per direction.")
     parser.add_argument("--seed", type=int, default=0)
@@ -137,7 +138,6 @@ def main() -> None:
     parser.add_argument("--rescore", action="store_true", help="Re-check the stored outputs.")
     parser.add_argument("--out", type=Path, default=OUT, help="Where the JSON goes.")
     args = parser.parse_args()
-    global OUT
     OUT = args.out
     if args.rescore:
         rescore()
