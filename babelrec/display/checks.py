@@ -22,6 +22,7 @@ LEAK_MARKERS: tuple[tuple[str, ...], ...] = (
     ("instruction", "指令", "指示", "instrucci"),
     ("ignore", "忽略", "ignora"),
     ("here is", "here's", "sure,", "以下是", "aquí está"),
+    ("the text in english", "the text in chinese", "in english:", "in chinese:", "英文如下"),
     ("<data", "</data", "<item", "</"),
     ("json", '"translation"', "{", "}"),
 )
