@@ -31,3 +31,21 @@ class LanguageSpaceKnobs(BaseModel):
         ge=0.0,
         description="Pseudo-items pulling a small language's mean toward the global mean.",
     )
+
+
+class DisplaySettings(BaseModel):
+    """How recommended items are shown in the reader's language (`babelrec.display`); the
+    `display` group: ``BABELREC_DISPLAY__MACHINE=request``."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    machine: Literal["off", "cached", "request"] = Field(
+        default="cached",
+        description="Machine translation where the catalog has none: 'cached' shows what "
+        "`babelrec translate` made (no generation at request time), 'request' also translates "
+        "the top picks on demand through the LLM backend (slow and poor with the packaged tiny "
+        "models: README, 'Items in the reader's language'), 'off' never.",
+    )
+    top: int = Field(default=5, ge=0, le=100, description="Picks translated on demand (request).")
+    summary_sentences: int = Field(default=2, ge=0, le=5, description="Sentences of summary.")
+    summary_chars: int = Field(default=240, ge=0, description="Longest summary shown.")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from babelrec.display_types import Display
 from babelrec.evidence import Evidence
 
 MetadataValue = str | int | float | bool
@@ -363,6 +364,7 @@ class Recommendation(Strict):
     item: Item
     scores: StageScores
     explanation: Explanation | None = None
+    display: Display | None = Field(default=None, description="The item in the user's language.")
 
 
 class RepairCounts(Strict):
@@ -376,13 +378,7 @@ class RepairCounts(Strict):
 
     @property
     def total(self) -> int:
-        return (
-            self.invalid_ids
-            + self.duplicates
-            + self.missing_appended
-            + self.history_removed
-            + self.retries
-        )
+        return sum(int(getattr(self, name)) for name in type(self).model_fields)
 
 
 class RecommendationResult(Strict):

@@ -1,10 +1,9 @@
 """Settings: nested groups read from the environment and overridable by keyword.
 
-Each group belongs to one part of babelrec and each knob has one default, here. The environment
-form is ``BABELREC_<GROUP>__<FIELD>`` (``BABELREC_LLM__URL``, ``BABELREC_RERANK__TOP``); top-level
-fields are ``BABELREC_DATA_DIR`` and ``BABELREC_CACHE_DIR``. The flat names of babelrec 0.1
-(``BABELREC_LLM_URL``, ``Settings(llm_url=...)``) still work for one release, with a
-`DeprecationWarning`. ``OPENAI_API_KEY`` is read as ``llm.api_key`` when that is not set.
+Each group belongs to one part of babelrec, each knob has one default, here. Environment form:
+``BABELREC_<GROUP>__<FIELD>`` (``BABELREC_LLM__URL``); top-level fields are ``BABELREC_DATA_DIR``
+and ``BABELREC_CACHE_DIR``. babelrec 0.1's flat names (``BABELREC_LLM_URL``, ``llm_url=...``)
+still work for one release, with a `DeprecationWarning`; ``OPENAI_API_KEY`` is ``llm.api_key``.
 
 Every default works offline (Chroma under `data_dir`; embedder and LLM from PyPI packages).
 """
@@ -27,7 +26,7 @@ from pydantic_settings import (
 )
 
 from babelrec.culture_settings import CalibrationSettings
-from babelrec.language_settings import LanguageSpaceKnobs
+from babelrec.language_settings import DisplaySettings, LanguageSpaceKnobs
 from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
 
 DEFAULT_CACHE_DIR = Path("~/.cache/babelrec").expanduser()
@@ -337,6 +336,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
 
     @classmethod
     def settings_customise_sources(

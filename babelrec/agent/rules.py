@@ -166,7 +166,7 @@ class RulePolicy:
                 actions.like(state, item_id)
                 stored = self.recommender.get_items([item_id])
                 if item_id in stored:
-                    like_title = stored[item_id].item.title
+                    like_title = self.title(stored[item_id].item, state)
 
         if intent.topic:
             new_subject = intent.new_subject and not intent.references
@@ -200,8 +200,16 @@ class RulePolicy:
             return self._reply(session_id, state, say(state.language, "no_list"))
         item = stored[item_id].item
         reason = self.reason(item, state)
-        text = say(state.language, "explain", position=position, title=item.title, reason=reason)
+        title = self.title(item, state)
+        text = say(state.language, "explain", position=position, title=title, reason=reason)
         return self._reply(session_id, state, text)
+
+    @staticmethod
+    def title(item: Item, state: ConversationState) -> str:
+        """The item's title as the reader was shown it (its display title), else its own."""
+        if state.explanations_language == state.language:
+            return state.display_titles.get(item.id, item.title)
+        return item.title
 
     def reason(self, item: Item, state: ConversationState) -> str:
         """Why an item fits, in the conversation's language: the pipeline's explanation when it
@@ -260,6 +268,7 @@ class RulePolicy:
             r.item.id: r.explanation.text for r in picks if r.explanation is not None
         }
         state.explanations_language = state.language
+        state.display_titles = {r.item.id: r.display.title for r in picks if r.display is not None}
         state.shown = list(dict.fromkeys([*state.shown, *state.candidates]))
         warnings = [w for w in result.warnings if "passes the filters" not in w]
         return picks, warnings

@@ -94,6 +94,11 @@ class ConversationState(ChatModel):
         default_factory=dict, description="The pipeline's explanation of each current item."
     )
     explanations_language: str | None = None
+    display_titles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each current item's title as the reader sees it (its display title), in "
+        "explanations_language; replies quote these.",
+    )
     awaiting_clarification: bool = False
     turns: int = 0
 

@@ -148,7 +148,7 @@ def build_tools(
             state.language,
             "explain",
             position=position,
-            title=item.title,
+            title=rules.title(item, state),
             reason=rules.reason(item, state),
         )
         return outcome.explanation
@@ -191,7 +191,8 @@ def _item_row(rec: Recommendation) -> dict[str, Any]:
     return {
         "position": rec.rank,
         "id": item.id,
-        "title": item.title,
+        "title": rec.display.title if rec.display is not None else item.title,
+        "title_source": rec.display.source if rec.display is not None else "original",
         "language": item.language,
         "region": item.region,
         "category": item.category,
@@ -303,7 +304,7 @@ class ToolCallingPolicy:
         failed (unknown tool, bad arguments), `LLMError` when the backend did."""
         system = system_template().format(
             language=name_of("languages", reply_locale(working.language), "en"),
-            state=working.model_dump_json(exclude={"shown", "explanations"}),
+            state=working.model_dump_json(exclude={"shown", "explanations", "display_titles"}),
         )
         # At most `max_rounds` model calls. A model still calling tools then has had its calls
         # run (the tools changed `working`); the reply is worded from what they did.

@@ -16,6 +16,7 @@ from babelrec.cli import (  # noqa: F401  (registers)
     recommend,
     serve,
     train,
+    translate,
 )
 from babelrec.cli.app import app
 

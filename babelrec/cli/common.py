@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from babelrec.display_types import Display
 from babelrec.errors import BabelrecError, ConfigError
 from babelrec.models import RecommendationResult
 from babelrec.settings import Settings
@@ -164,6 +165,18 @@ def command(
     return decorate
 
 
+def shown_source(display: Display | None) -> str:
+    """Where a row's text came from: original, catalog, machine (model), or original! when a
+    machine translation failed its check (and original? when the reader's language is missing)."""
+    if display is None:
+        return ""
+    if display.fallback:
+        return "original!"
+    if display.source == "machine":
+        return f"machine ({escape((display.model or '?').split('#')[0])})"
+    return display.source if display.in_user_language else "original?"
+
+
 def print_result(result: RecommendationResult, *, title: str | None = None) -> None:
     table = Table(title=escape(title) if title else None, show_lines=False, title_justify="left")
     table.add_column("#", justify="right")
@@ -172,8 +185,12 @@ def print_result(result: RecommendationResult, *, title: str | None = None) -> N
     table.add_column("region")
     table.add_column("category")
     table.add_column("score", justify="right")
+    table.add_column("shown")
     for rec in result.items:
-        text = escape(rec.item.title)
+        shown = rec.display
+        text = escape(shown.title if shown is not None else rec.item.title)
+        if shown is not None and shown.summary:
+            text += f"\n{escape(shown.summary)}"
         if rec.explanation is not None:
             text += f"\n[dim]{escape(rec.explanation.text)}[/dim]"
         table.add_row(
@@ -183,6 +200,7 @@ def print_result(result: RecommendationResult, *, title: str | None = None) -> N
             rec.item.region or "",
             rec.item.category or "",
             f"{rec.scores.final:.3f}",
+            shown_source(shown),
         )
     console.print(table)
     if result.degraded:

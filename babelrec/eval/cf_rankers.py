@@ -35,7 +35,7 @@ from babelrec.rank.hybrid import (
     HybridRanker,
     bridge_history,
     candidate_features,
-    learn_fusion,
+    learn_tuned_fusion,
 )
 
 #: Grids tried per model when an experiment gives none.
@@ -239,7 +239,7 @@ class HybridEvalRanker(EvalRanker):
                 )
                 labels = np.array([c in case.positives for c in case.candidates])
                 lists.append((features, labels))
-        fusion = learn_fusion(lists, seed=context.seed, recent_items=self.recent_items)
+        fusion = learn_tuned_fusion(lists, seed=context.seed, recent_items=self.recent_items)
 
         self.content = BilinearEvalRanker(**self.content_options)
         self.content.prepare(context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,6 +23,8 @@ from babelrec.errors import CatalogError
 from babelrec.models import Item
 
 ITEM_FIELDS = set(Item.model_fields)
+#: CSV columns that carry a translation of the item: title_zh, text_zh (JSONL has `translations`).
+_TRANSLATED_COLUMN = re.compile(r"(title|text)_([a-z]{2,3})")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ def _csv_row(raw: dict[str | None, Any]) -> dict[str, Any] | str:
         if key in {"tags", "keywords"}:
             sep = "|" if "|" in value else ","
             row[key] = [t.strip() for t in value.split(sep) if t.strip()]
+        elif match := _TRANSLATED_COLUMN.fullmatch(key):  # title_zh, text_zh: a translation
+            field, language = match.groups()
+            row.setdefault("translations", {}).setdefault(language, {})[field] = value
         elif key in ITEM_FIELDS:
             row[key] = value
         else:

@@ -13,6 +13,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from babelrec.display import DisplayMaker, TranslationCache, as_shown, quotes_unreadable
+from babelrec.display.translator import LazyTranslator
+from babelrec.display_types import Display
 from babelrec.errors import LLMError
 from babelrec.explain import Explainer
 from babelrec.explain.evidence import VectorSource
@@ -31,6 +34,7 @@ class GenerativeOutput:
 
     candidates: list[Candidate]
     explanations: list[Explanation] | None = None
+    displays: list[Display] = field(default_factory=list)
     reranker: str | None = None
     repairs: RepairCounts | None = None
     degraded_reason: str | None = None
@@ -48,6 +52,7 @@ class GenerativeStage:
         self._llm = llm
         self._reranker: Reranker | None = None
         self._explainers: dict[bool, Explainer] = {}
+        self._display: DisplayMaker | None = None
 
     def llm(self) -> tuple[LLM | None, str | None]:
         """The configured LLM, or None with the reason when it is off or cannot be built."""
@@ -74,6 +79,43 @@ class GenerativeStage:
         if key not in self._explainers or self._explainers[key].llm is not words_by:
             self._explainers[key] = Explainer(words_by)
         return self._explainers[key]
+
+    def display_maker(self) -> DisplayMaker:
+        """Shows items in the reader's language. Machine translations come from the configured
+        LLM, built only when an item needs one (`display.machine`: looked up in
+        CACHE_DIR/translations, or made on request)."""
+        if self._display is None:
+            translator = LazyTranslator(lambda: self.llm()[0]) if self.settings.llm_on else None
+            cache = TranslationCache(self.settings.cache_dir / "translations")
+            self._display = DisplayMaker(self.settings.display, translator, cache)
+        return self._display
+
+    def explain(
+        self,
+        llm: LLM | None,
+        user: UserProfile,
+        top: Sequence[Item],
+        history: Sequence[Item],
+        displays: Sequence[Display],
+        vectors: VectorSource | None = None,
+    ) -> list[Explanation]:
+        """Explanations that quote items only as the reader sees them: the shown titles of the
+        picks, and only the history items the reader can read; an LLM sentence that still
+        quotes an unreadable title is replaced by the grounded template."""
+        seen = self.display_maker().displays(user, history, generate=False)
+        shown_top = [as_shown(item, d) for item, d in zip(top, displays, strict=True)]
+        shown_history = [
+            as_shown(item, d) for item, d in zip(history, seen, strict=True) if d.in_user_language
+        ]
+        explanations = self.explainer(llm).explain(user, shown_top, shown_history, vectors)
+        for pos, (item, display) in enumerate(zip(top, displays, strict=True)):
+            if explanations[pos].source == "llm" and quotes_unreadable(
+                explanations[pos].text, item, display
+            ):
+                template = self.explainer(None)
+                again = template.explain(user, [shown_top[pos]], shown_history, vectors)
+                explanations[pos] = again[0]
+        return explanations
 
     def run(
         self,
@@ -104,9 +146,12 @@ class GenerativeStage:
                 if result.degraded:  # the reranker logged why, at WARNING
                     out.degraded_reason = result.degraded_reason
                     llm = None  # do not wait on a failing LLM a second time
+        top = [c.item for c in out.candidates[:k]]
+        started = time.perf_counter()
+        out.displays = self.display_maker().displays(user, top, generate=llm is not None)
+        out.timings["display"] = time.perf_counter() - started
         if explain:
             started = time.perf_counter()
-            top = [c.item for c in out.candidates[:k]]
-            out.explanations = self.explainer(llm).explain(user, top, history, vectors)
+            out.explanations = self.explain(llm, user, top, history, out.displays, vectors)
             out.timings["explain"] = time.perf_counter() - started
         return out

@@ -313,6 +313,7 @@ class Recommender:
                 item=c.item,
                 scores=c.scores,
                 explanation=explanations[pos - 1] if pos <= len(explanations) else None,
+                display=stage.displays[pos - 1] if pos <= len(stage.displays) else None,
             )
             for pos, c in enumerate(stage.candidates[:k], start=1)
         ]

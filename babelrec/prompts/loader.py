@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from babelrec.errors import PromptError
 
-Purpose = Literal["rerank", "verbalizer", "pointwise", "explain", "summary"]
+Purpose = Literal["rerank", "verbalizer", "pointwise", "explain", "summary", "translate"]
 FALLBACK_LOCALE = "en"
 LOCALES = ("zh", "en", "es", "ja", "ko", "ar")
 
@@ -31,6 +31,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "pointwise": frozenset(_USER | {"candidate"}),
     "explain": frozenset(_USER | {"candidates"}),
     "summary": frozenset({"language", "pivot_language", "title", "text"}),
+    "translate": frozenset({"source_language", "target_language", "text"}),
 }
 #: The grounded sentences of explanations: required placeholders of each (explain only).
 EXPLAIN_SENTENCES: dict[str, frozenset[str]] = {

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -112,6 +113,7 @@ class FusionWeights(Strict):
     recent_items: int = Field(default=RECENT_ITEMS, ge=1, description="History tail folded in.")
     pairs: int = Field(default=0, ge=0, description="Training pairs (positive, negative).")
     lists: int = Field(default=0, ge=0, description="Training candidate lists.")
+    l2: float = Field(default=1e-2, ge=0, description="The fusion's L2 penalty.")
 
     def score(self, features: np.ndarray) -> np.ndarray:
         if features.shape[1] != len(self.weights):
@@ -167,10 +169,60 @@ def learn_fusion(
     return FusionWeights(
         features=list(names),
         weights=[float(v) for v in result.x],
+        l2=l2,
         recent_items=recent_items,
         pairs=len(x),
         lists=used,
     )
+
+
+FUSION_L2_GRID = (1e-3, 1e-2, 1e-1, 1.0)
+
+
+def hits_at(
+    weights: FusionWeights, lists: Sequence[tuple[np.ndarray, np.ndarray]], k: int
+) -> float:
+    """Share of `lists` whose best-scored positive is in the first `k` places (ties count
+    against it)."""
+    hits = []
+    for features, labels in lists:
+        labels = np.asarray(labels, dtype=bool)
+        if not labels.any() or labels.all():
+            continue
+        scores = weights.score(features)
+        best = scores[labels].max()
+        hits.append(float(np.sum(scores[~labels] >= best) < k))
+    return float(np.mean(hits)) if hits else 0.0
+
+
+def learn_tuned_fusion(
+    lists: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    grid: Sequence[float] = FUSION_L2_GRID,
+    folds: int = 2,
+    k: int = 10,
+    seed: int = 0,
+    **options: Any,
+) -> FusionWeights:
+    """`learn_fusion` with its L2 chosen from `grid` by HitRate@`k` across `folds` splits of the
+    training lists (each fitted on the others), then refitted on all of them."""
+    order = np.random.default_rng(seed).permutation(len(lists))
+    parts = [order[f::folds] for f in range(folds)]
+    best: tuple[float, float] | None = None
+    for l2 in grid:
+        measured = []
+        for held in parts:
+            held_set = set(held.tolist())
+            fit_on = [lists[i] for i in order if i not in held_set]
+            try:
+                weights = learn_fusion(fit_on, l2=l2, seed=seed, **options)
+            except RankerError:
+                continue
+            measured.append(hits_at(weights, [lists[i] for i in held], k))
+        if measured and (best is None or np.mean(measured) > best[0]):
+            best = (float(np.mean(measured)), l2)
+    chosen = best[1] if best is not None else FUSION_L2_GRID[1]
+    return learn_fusion(lists, l2=chosen, seed=seed, **options).model_copy(update={"l2": chosen})
 
 
 def bridge_history(

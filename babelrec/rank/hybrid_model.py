@@ -29,7 +29,7 @@ from babelrec.rank.hybrid import (
     FusionWeights,
     HybridRanker,
     candidate_features,
-    learn_fusion,
+    learn_tuned_fusion,
 )
 from babelrec.rank.users import mean_vector
 
@@ -272,7 +272,7 @@ def train_hybrid(
                 )
                 fusion_lists.append((features, np.arange(len(task.candidates)) == 0))
     step("fusion weights", 0.6)
-    fusion = learn_fusion(fusion_lists, seed=seed)
+    fusion = learn_tuned_fusion(fusion_lists, seed=seed)
     bilinear = BilinearRanker.fit(_examples(train, vectors), vectors, config)
     step("held-out check", 0.75)
 

@@ -169,3 +169,28 @@ def test_null_means_absent_in_jsonl_and_csv_alike(
     csv_read = read_catalog(write(folder / "c.csv", text), detect_language=False)
     assert not csv_read.errors
     assert csv_read.items == [expected]
+
+
+def test_catalog_rows_carry_translations_in_jsonl_and_csv(tmp_path: Path) -> None:
+    """One schema for both formats (and the evaluation data): JSONL `translations`, CSV
+    title_<lang> and text_<lang> columns."""
+    row = {
+        "id": "ko-1",
+        "title": "부산 돼지국밥 골목",
+        "language": "ko",
+        "translations": {"zh": {"title": "釜山猪肉汤饭街", "text": "游客很多。"}},
+    }
+    jsonl = tmp_path / "c.jsonl"
+    jsonl.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text(
+        "id,title,language,title_zh,text_zh,title_en\n"
+        "ko-1,부산 돼지국밥 골목,ko,釜山猪肉汤饭街,游客很多。,Busan pork soup alley\n",
+        encoding="utf-8",
+    )
+    from_jsonl = read_catalog(jsonl).items[0]
+    from_csv = read_catalog(csv_path).items[0]
+    assert from_jsonl.translations["zh"].title == "釜山猪肉汤饭街"
+    assert from_csv.translations["zh"] == from_jsonl.translations["zh"]
+    assert from_csv.translations["en"].title == "Busan pork soup alley"
+    assert not from_csv.metadata

@@ -17,8 +17,10 @@ from babelrec.rank.hybrid import (
     bridge_history,
     candidate_features,
     fusion_features,
+    hits_at,
     last_items_score,
     learn_fusion,
+    learn_tuned_fusion,
 )
 from tests.rank.test_collaborative import two_tastes
 
@@ -95,6 +97,34 @@ def test_learn_fusion_finds_the_source_that_predicts_the_labels() -> None:
     assert sum(weights[f] for f in collaborative) > 1.0
     assert abs(weights["content"]) < 0.3 and abs(weights["popularity"]) < 0.3
     assert fusion.lists == 200 and fusion.pairs == 200 * 19
+
+
+def _noisy_lists(n: int, noise: float, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    lists = []
+    for _ in range(n):
+        content, cf, pop = rng.normal(size=(3, 20))
+        labels = np.zeros(20, dtype=bool)
+        labels[int(np.argmax(content + noise * rng.normal(size=20)))] = True
+        lists.append((fusion_features(content, cf, cf, np.exp(pop), np.ones(20, bool)), labels))
+    return lists
+
+
+def test_tuned_fusion_picks_its_l2_from_the_grid_and_refits_on_every_list() -> None:
+    lists = _noisy_lists(160, noise=0.5, seed=1)
+    fusion = learn_tuned_fusion(lists, grid=(1e-3, 1e-1, 10.0))
+    assert fusion.l2 in (1e-3, 1e-1, 10.0)
+    assert learn_fusion(lists, l2=fusion.l2).weights == fusion.weights
+    assert fusion.lists == 160
+    only = learn_tuned_fusion(lists, grid=(0.5,))
+    assert only.l2 == 0.5 and only.weights == learn_fusion(lists, l2=0.5).weights
+
+
+def test_hits_at_counts_ties_against_the_positive() -> None:
+    features = np.ones((4, len(WEIGHTS.weights)))
+    labels = np.array([False, False, True, False])
+    assert hits_at(WEIGHTS, [(features, labels)], 3) == 0.0
+    assert hits_at(WEIGHTS, [(features, labels)], 4) == 1.0
 
 
 def test_learn_fusion_needs_a_positive_and_a_negative() -> None:

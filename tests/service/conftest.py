@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -26,8 +27,25 @@ ITEMS = [
 ]
 
 
+#: An English item whose catalog row carries its Chinese text: Chinese readers see that.
+TRANSLATED = {
+    "id": "en-cup",
+    "title": "Football: the cup final line-up is set",
+    "text": "The two clubs meet on Saturday. Tickets sold out.",
+    "language": "en",
+    "region": "GB",
+    "category": "sports",
+    "translations": {
+        "zh": {"title": "足球：杯赛决赛对阵出炉", "text": "两支球队将在周六对决。球票已售罄。"}
+    },
+}
+
+
 def write_catalog(path: Path) -> Path:
-    return write_small_catalog(path, ITEMS)
+    write_small_catalog(path, ITEMS)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(TRANSLATED, ensure_ascii=False) + "\n")
+    return path
 
 
 @pytest.fixture

@@ -136,7 +136,7 @@ def test_unreachable_llm_gives_a_degraded_200(service_settings: Settings) -> Non
 
 def test_a_real_server_process_answers_on_loopback(served: str) -> None:
     health = httpx.get(f"{served}/healthz", timeout=10).json()
-    assert health["status"] == "ok" and health["items"] == 10
+    assert health["status"] == "ok" and health["items"] == 11
     page = httpx.get(f"{served}/", timeout=10)
     assert page.status_code == 200 and "/static/app.js" in page.text
     assert httpx.get(f"{served}/static/app.js", timeout=10).status_code == 200

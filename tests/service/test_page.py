@@ -115,3 +115,35 @@ def test_right_to_left_titles_render_right_to_left(browser: object, served: str)
         "return getComputedStyle(arguments[0]).direction", arabic[0]
     )
     assert direction == "rtl"
+
+
+def test_cards_show_each_pick_in_the_readers_language(browser: object, served: str) -> None:
+    """A Chinese reader sees the catalog's Chinese title and summary, labelled, with the
+    original below; an English title nobody translated is labelled as such."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    driver.get(f"{served}/")  # type: ignore[attr-defined]
+    driver.execute_script("sessionStorage.clear()")  # type: ignore[attr-defined]
+    driver.get(f"{served}/")  # type: ignore[attr-defined]  (a new conversation)
+    Select(driver.find_element(By.ID, "lang")).select_by_value("zh")  # type: ignore[attr-defined]
+    reply = _send(driver, "只要英文的足球新闻", 0)
+    cards = {
+        c.get_attribute("data-item-id"): c
+        for c in reply.find_elements(By.CSS_SELECTOR, ".card")  # type: ignore[attr-defined]
+    }
+    cup = cards["en-cup"]
+    assert cup.get_attribute("data-display-source") == "catalog"
+    assert cup.find_element(By.CSS_SELECTOR, ".title").text == "足球：杯赛决赛对阵出炉"
+    assert (
+        cup.find_element(By.CSS_SELECTOR, ".summary").text == "两支球队将在周六对决。球票已售罄。"
+    )
+    assert cup.find_element(By.CSS_SELECTOR, ".source").text == "目录提供的译文"
+    original = cup.find_element(By.CSS_SELECTOR, ".original").text
+    assert original == "Football: the cup final line-up is set"
+    plain = cards["en-foot"]
+    assert (
+        plain.find_element(By.CSS_SELECTOR, ".title").text == "Cup final ends in a penalty shootout"
+    )
+    assert plain.find_element(By.CSS_SELECTOR, ".source").text == "原文（未翻译）"

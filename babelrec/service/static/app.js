@@ -11,6 +11,13 @@ const LIKE = { zh: (n) => `类似第${n}个`, en: (n) => `more like number ${n}`
 const ACTION_LABELS = { zh: ["喜欢", "不喜欢"], en: ["Like", "Not this"], es: ["Me gusta", "No"] };
 const DISLIKE = { zh: (n) => `不要第${n}个`, en: (n) => `not number ${n}`, es: (n) => `no el número ${n}` };
 
+// Where a card's title came from, in the page's language (display.source; machine names its model).
+const SOURCE_LABELS = {
+  zh: { catalog: "目录提供的译文", machine: (m) => `机器翻译（${m}）`, untranslated: "原文（未翻译）", flagged: "机器翻译未通过检查，显示原文" },
+  en: { catalog: "translation from the catalog", machine: (m) => `machine translation (${m})`, untranslated: "original (not translated)", flagged: "the machine translation failed its check: original shown" },
+  es: { catalog: "traducción del catálogo", machine: (m) => `traducción automática (${m})`, untranslated: "original (sin traducir)", flagged: "la traducción automática no pasó la revisión: se muestra el original" },
+};
+
 const $ = (id) => document.getElementById(id);
 const session = sessionStorage.getItem("babelrec-session") || `web-${crypto.randomUUID()}`;
 sessionStorage.setItem("babelrec-session", session);
@@ -52,7 +59,27 @@ function card(pick) {
   node.querySelector(".lang").textContent = item.language || "?";
   node.querySelector(".region").textContent = item.region || "";
   node.querySelector(".category").textContent = item.category || "";
-  node.querySelector(".title").textContent = item.title;
+  const display = pick.display || null;
+  node.querySelector(".title").textContent = display ? display.title : item.title;
+  node.querySelector(".summary").textContent = display ? display.summary : "";
+  node.dataset.displaySource = display ? display.source : "";
+  const labels = SOURCE_LABELS[lang()] || SOURCE_LABELS.en;
+  const source = node.querySelector(".source");
+  if (display && display.fallback) {
+    source.textContent = labels.flagged;
+    source.classList.add("flagged");
+  } else if (display && display.source === "machine") {
+    source.textContent = labels.machine(display.model || "?");
+  } else if (display && display.source === "catalog") {
+    source.textContent = labels.catalog;
+  } else if (display && !display.in_user_language) {
+    source.textContent = labels.untranslated;
+  }
+  if (display && display.title !== item.title) {
+    const original = node.querySelector(".original");
+    original.textContent = item.title;
+    original.hidden = false;
+  }
   node.querySelector(".explanation").textContent = pick.explanation ? pick.explanation.text : "";
   const scores = node.querySelector(".scores");
   for (const [name, value] of Object.entries(pick.scores || {})) {
