@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -133,8 +133,11 @@ class Explainer:
         items: Sequence[Item],
         history: Sequence[Item] = (),
         vectors: VectorSource | None = None,
+        quotable: Collection[str] | None = None,
     ) -> list[Explanation]:
-        """One explanation per item, in order, each recording its language, source and evidence."""
+        """One explanation per item, in order, each recording its language, source and evidence.
+        Every history item counts as evidence; a template sentence quotes only the titles of
+        those in `quotable` (default: all), the ones the reader can read."""
         template = self.prompts.load("explain", user.language)
         script = reader_script(user.language, user.script, user.interests)
         if vectors is None and self.embedder is not None:
@@ -155,7 +158,8 @@ class Explainer:
                     template, [text, *(n for n in notes if not self._said(text, n, found))]
                 )
             else:
-                text, source = self.from_template(template, user, item, found), "template"
+                text = self.from_template(template, user, item, found, quotable)
+                source = "template"
             explanations.append(
                 Explanation(
                     text=sanitize(convert(text, script), EXPLANATION_LIMIT),
@@ -181,12 +185,18 @@ class Explainer:
 
     @staticmethod
     def from_template(
-        template: PromptTemplate, user: UserProfile, item: Item, evidence: Sequence[Evidence]
+        template: PromptTemplate,
+        user: UserProfile,
+        item: Item,
+        evidence: Sequence[Evidence],
+        quotable: Collection[str] | None = None,
     ) -> str:
         """The match (a phrase of the user's words, else a history item, else the category),
         the closest history item when a phrase came first, then the cultural notes."""
         interests: list[InterestEvidence] = _of(InterestEvidence, evidence)
-        seen: list[HistoryEvidence] = _of(HistoryEvidence, evidence)
+        seen: list[HistoryEvidence] = [
+            e for e in _of(HistoryEvidence, evidence) if quotable is None or e.item_id in quotable
+        ]
         sentences = []
         if interests:
             sentences.append(template.sentence("interest", interests=interests[0].phrase))

@@ -100,20 +100,23 @@ class GenerativeStage:
         vectors: VectorSource | None = None,
     ) -> list[Explanation]:
         """Explanations that quote items only as the reader sees them: the shown titles of the
-        picks, and only the history items the reader can read; an LLM sentence that still
-        quotes an unreadable title is replaced by the grounded template."""
+        picks and of the history items the reader can read. Every history item is evidence (the
+        reader's own history, whatever its language), but an unreadable one is never quoted: the
+        template leaves its title out, and an LLM sentence quoting it becomes the template."""
         seen = self.display_maker().displays(user, history, generate=False)
         shown_top = [as_shown(item, d) for item, d in zip(top, displays, strict=True)]
-        shown_history = [
-            as_shown(item, d) for item, d in zip(history, seen, strict=True) if d.in_user_language
-        ]
-        explanations = self.explainer(llm).explain(user, shown_top, shown_history, vectors)
+        shown_history = [as_shown(item, d) for item, d in zip(history, seen, strict=True)]
+        quotable = {item.id for item, d in zip(history, seen, strict=True) if d.in_user_language}
+        unreadable = [(h, d) for h, d in zip(history, seen, strict=True) if h.id not in quotable]
+        explainer = self.explainer(llm)
+        explanations = explainer.explain(user, shown_top, shown_history, vectors, quotable)
         for pos, (item, display) in enumerate(zip(top, displays, strict=True)):
-            if explanations[pos].source == "llm" and quotes_unreadable(
-                explanations[pos].text, item, display
+            text = explanations[pos].text
+            if explanations[pos].source == "llm" and any(
+                quotes_unreadable(text, shown, d) for shown, d in [(item, display), *unreadable]
             ):
                 template = self.explainer(None)
-                again = template.explain(user, [shown_top[pos]], shown_history, vectors)
+                again = template.explain(user, [shown_top[pos]], shown_history, vectors, quotable)
                 explanations[pos] = again[0]
         return explanations
 

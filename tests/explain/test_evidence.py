@@ -86,7 +86,11 @@ def test_evidence_names_the_matching_history_item_across_languages(
         assert named[0].title == next(i.title for i in CATALOG if i.id == seen_id)
         assert 0.2 <= named[0].similarity <= 1.0
         explanation = found[pick_id].explanation
-        assert explanation is not None and named[0].title[:20] in explanation.text
+        assert explanation is not None
+        # the sentence quotes a history title only in the reader's language (a Turkish one stays
+        # evidence, unquoted, for a German reader): explanation and display text agree
+        readable = seen_id.startswith("de-")
+        assert (named[0].title[:20] in explanation.text) == readable, (pick_id, explanation.text)
     # whatever a pick names first is a history item on its own subject
     for pick_id, pick in found.items():
         for entry in history_of(pick)[:1]:

@@ -82,8 +82,11 @@ def test_explanations_never_quote_an_unreadable_history_title(
     assert texts
     for text in texts:
         assert "반도체" not in text and "Arizona" not in text
-    # the explainer sees the readable history item by its catalog translation, and not the other
-    assert seen == [["亚利桑那新芯片厂开业"]]
+    # the explainer sees the readable history item by its catalog translation, and the other as
+    # it is: it is still evidence (the reader's own history), only never quoted
+    assert [sorted(t) for t in seen] == [["亚利桑那新芯片厂开业", "반도체 수출 역대 최대"]]
+    evidence = [e for r in result.items if r.explanation for e in r.explanation.evidence]
+    assert {e.item_id for e in evidence if e.kind == "history"} <= {"ko-chip", "en-chip"}
 
 
 def test_an_llm_sentence_quoting_a_foreign_title_becomes_the_template(
