@@ -255,8 +255,8 @@ def main() -> None:
     report = {
         "requests": len(totals),
         "k": args.k,
-        "llm": settings.llm,
-        "reranker": settings.reranker,
+        "llm": settings.llm.backend,
+        "reranker": settings.rerank.name,
         **percentiles(totals),
         "stage_share": shares,
         "degraded": sum(r["degraded"] for r in rows),

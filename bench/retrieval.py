@@ -31,7 +31,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(path: Path, wait: float = 60) -> tuple[subprocess.Popen[bytes], str]:
+    """A `chroma run` server on 127.0.0.1 over `path`, and its URL, once it accepts connections."""
     port = free_port()
     exe = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
@@ -39,7 +40,7 @@ def start_server(path: Path) -> tuple[subprocess.Popen[bytes], str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:

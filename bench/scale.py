@@ -23,7 +23,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.retrieval import start_server  # noqa: E402
+
 BATCH = 5000
 CLUSTERS = 1000
 LANGUAGES = ["zh", "en", "es", "ja", "ko", "ar", "fr"]
@@ -173,30 +175,6 @@ def measure(
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    exe = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}"
-        time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("chroma server did not start")
-
-
 def embedded_child(args: argparse.Namespace) -> None:
     """Runs in a fresh process per ef_search: open the store, measure, print JSON (the memory
     is this process's)."""
@@ -239,7 +217,7 @@ def run_size(size: int, m: int, args: argparse.Namespace, tmp: Path) -> dict[str
                     raise RuntimeError(f"embedded measurement failed: {out.stderr[-2000:]}")
                 rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
                 continue
-            server, url = start_server(path)  # a fresh server per ef_search (see measure)
+            server, url = start_server(path, wait=120)  # a fresh server per ef_search (see measure)
             try:
                 collection = client_for(None, url).get_collection("scale")
                 rows.append(measure(collection, ef, qs, truth, args.n))

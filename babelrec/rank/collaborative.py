@@ -145,24 +145,13 @@ class CollaborativeModel(ABC):
         return model
 
 
-class ItemKNN(CollaborativeModel):
-    """Cosine item-item neighbours (`implicit`), keeping each item's `neighbours` nearest."""
+class SparseItemItem(CollaborativeModel):
+    """A model whose learned part is one sparse item x item matrix: score = sum of the rows
+    of the user's items."""
 
-    name = "itemknn"
-
-    def __init__(self, neighbours: int = 100) -> None:
-        super().__init__(neighbours=neighbours)
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
         self.similarity = sparse.csr_matrix((0, 0), dtype=np.float32)
-
-    def _fit(self, matrix: sparse.csr_matrix, threads: int) -> None:
-        from implicit.nearest_neighbours import CosineRecommender
-
-        model = CosineRecommender(K=int(self.params["neighbours"]), num_threads=threads)
-        with warnings.catch_warnings():
-            # implicit normalises to COO itself, then warns that its own fit got COO.
-            warnings.filterwarnings("ignore", message="Method expects CSR input")
-            model.fit(matrix, show_progress=False)
-        self.similarity = sparse.csr_matrix(model.similarity, dtype=np.float32)
 
     def _score(self, known: np.ndarray, targets: np.ndarray) -> np.ndarray:
         summed = np.asarray(self.similarity[known].sum(axis=0)).ravel()
@@ -178,6 +167,25 @@ class ItemKNN(CollaborativeModel):
         self.similarity = sparse.csr_matrix(
             (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n)
         )
+
+
+class ItemKNN(SparseItemItem):
+    """Cosine item-item neighbours (`implicit`), keeping each item's `neighbours` nearest."""
+
+    name = "itemknn"
+
+    def __init__(self, neighbours: int = 100) -> None:
+        super().__init__(neighbours=neighbours)
+
+    def _fit(self, matrix: sparse.csr_matrix, threads: int) -> None:
+        from implicit.nearest_neighbours import CosineRecommender
+
+        model = CosineRecommender(K=int(self.params["neighbours"]), num_threads=threads)
+        with warnings.catch_warnings():
+            # implicit normalises to COO itself, then warns that its own fit got COO.
+            warnings.filterwarnings("ignore", message="Method expects CSR input")
+            model.fit(matrix, show_progress=False)
+        self.similarity = sparse.csr_matrix(model.similarity, dtype=np.float32)
 
 
 class EASE(CollaborativeModel):

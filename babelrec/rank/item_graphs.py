@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import sparse
 
-from babelrec.rank.collaborative import COLLABORATIVE_MODELS, CollaborativeModel
+from babelrec.rank.collaborative import COLLABORATIVE_MODELS, CollaborativeModel, SparseItemItem
 
 
 def _top_per_row(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
@@ -44,31 +44,7 @@ def _last_occurrences(history: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(reversed(history)))[::-1]
 
 
-class _SparseItemItem(CollaborativeModel):
-    """A model whose learned part is one sparse item x item matrix: score = sum of the rows
-    of the user's items."""
-
-    def __init__(self, **params: object) -> None:
-        super().__init__(**params)
-        self.similarity = sparse.csr_matrix((0, 0), dtype=np.float32)
-
-    def _score(self, known: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        summed = np.asarray(self.similarity[known].sum(axis=0)).ravel()
-        out: np.ndarray = summed[targets]
-        return out
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        s = self.similarity.tocsr()
-        return {"data": s.data, "indices": s.indices, "indptr": s.indptr}
-
-    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        n = len(self.item_ids)
-        self.similarity = sparse.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n)
-        )
-
-
-class RP3Beta(_SparseItemItem):
+class RP3Beta(SparseItemItem):
     """RP3beta item-item random walks (see the module docstring)."""
 
     name = "rp3beta"
@@ -89,7 +65,7 @@ class RP3Beta(_SparseItemItem):
         self.similarity = _top_per_row(walk, int(self.params["neighbours"])).astype(np.float32)
 
 
-class SequenceRules(_SparseItemItem):
+class SequenceRules(SparseItemItem):
     """What users take next: counts of `i` followed by `j` within `window` places, 1/distance
     weighted; a user is folded in from their last `recent` items (see the module docstring)."""
 
