@@ -54,16 +54,8 @@ FEATURES = (
 RECENT_ITEMS = 5
 #: `collaborative_last`: the last items folded in one by one, weights 1, 1/2, 1/4, ...
 LAST_ITEMS = 5
-MONOTONE = frozenset(
-    {
-        "content",
-        "collaborative",
-        "collaborative_recent",
-        "collaborative_last",
-        "sequence",
-        "popularity",
-    }
-)
+#: The sources, whose weights are kept non-negative; the cold-start terms are free.
+MONOTONE = frozenset(FEATURES) - {"cold", "content_cold"}
 
 
 def _zscore(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
