@@ -1,7 +1,8 @@
 """Keywords per item, computed at ingest: a few phrases that say what an item is about.
 
 Space-separated languages go through YAKE (Campos et al., 2020: unsupervised, one document at a
-time, stopword lists for 34 languages, maintained). YAKE cannot read Chinese or Japanese: it
+time, stopword lists for 34 languages, maintained), scored by `babelrec.retrieval.yake_lean`:
+YAKE's own answer at a third of its CPU. YAKE cannot read Chinese or Japanese: it
 splits on spaces, so a whole sentence becomes one "word", and it drops every token shorter than
 three characters, which is most Chinese, Japanese and Korean words. For those, babelrec scores
 candidates of its own, measured in bench/keywords.py:
@@ -24,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from babelrec.models import Item
+from babelrec.retrieval import yake_lean
 
 MAX_KEYWORDS = 8
 MAX_CHARS = 5000  # keywords come from the start of long texts; YAKE is linear but not free
@@ -145,7 +147,7 @@ def yake_keywords(text: str, language: str | None, k: int = MAX_KEYWORDS) -> lis
     """YAKE's best `k` one- and two-word phrases (lower YAKE score = better)."""
     if not text.strip():
         return []
-    found = _yake(language or "en").extract_keywords(text[:MAX_CHARS])
+    found = yake_lean.extract(_yake(language or "en"), text[:MAX_CHARS])
     return _unique((phrase for phrase, _ in found), k)
 
 
