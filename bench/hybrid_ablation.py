@@ -122,7 +122,12 @@ def main() -> None:
         out = []
         for case in chosen:
             features = candidate_features(
-                models[main], content[case.case_id], case.history, case.candidates, recent, sequence
+                models[main],
+                content[case.case_id],
+                case.history,
+                case.candidates,
+                recent,
+                {"sequence": sequence},
             )
             for name in drop:  # a column of zeros gets weight 0: the feature is left out
                 features[:, FEATURES.index(name)] = 0.0

@@ -35,6 +35,7 @@ from babelrec.rank.hybrid import (
     HybridRanker,
     bridge_history,
     candidate_features,
+    helper_specs,
     learn_tuned_fusion,
 )
 
@@ -166,8 +167,9 @@ class HybridEvalRanker(EvalRanker):
 
     `bridge`: cosine threshold for mapping history items the collaborative model does not know to
     their nearest known item (`babelrec.rank.hybrid.bridge_history`); None turns it off.
-    `sequence`: the sequence-rules model (`babelrec.rank.item_graphs`), whose score from the last
-    `recent_items` is a feature: True with its defaults, a dict of its parameters, or False.
+    `sequence` (sequence rules from the last `recent_items`), `graph` (RP3beta from the last
+    items) and `recurrent` (the GRU next-item model): each True for its defaults
+    (`babelrec.rank.hybrid.HELPER_MODELS`), a dict of parameters over them, or False.
     """
 
     def __init__(
@@ -179,6 +181,8 @@ class HybridEvalRanker(EvalRanker):
         recent_items: int = RECENT_ITEMS,
         bridge: float | None = None,
         sequence: dict[str, Any] | bool = True,
+        graph: dict[str, Any] | bool = True,
+        recurrent: dict[str, Any] | bool = True,
     ) -> None:
         if collaborative not in GRIDS:
             raise ConfigError(f"unknown collaborative model {collaborative!r}")
@@ -190,10 +194,10 @@ class HybridEvalRanker(EvalRanker):
         self.folds = folds
         self.recent_items = recent_items
         self.bridge = bridge
-        options = {} if sequence is True else sequence
-        self.sequence_options = (
-            None if options is False else {"window": 10, **options, "recent": recent_items}
-        )
+        #: field -> (registry name, parameters) of each helper model that is on
+        self.helpers = helper_specs({"sequence": sequence, "graph": graph, "recurrent": recurrent})
+        if "sequence" in self.helpers:
+            self.helpers["sequence"][1]["recent"] = recent_items
         self.hybrid: HybridRanker | None = None
         self.content: BilinearEvalRanker | None = None
         self.figures: dict[str, float] = {}
@@ -203,20 +207,23 @@ class HybridEvalRanker(EvalRanker):
             return case.history
         return bridge_history(case.history, model, context.vectors, threshold=self.bridge)
 
-    def _sequence(self, context: EvalContext, *, held_out: bool) -> CollaborativeModel | None:
-        """The sequence model fitted like the collaborative one: without the training positives
+    def _helpers(self, context: EvalContext, *, held_out: bool) -> dict[str, CollaborativeModel]:
+        """The helper models fitted like the collaborative one: without the training positives
         for the fusion's features (`held_out`), with them for the test users."""
-        if self.sequence_options is None:
-            return None
-        if held_out:
-            lists = user_lists([*context.train_cases, *context.test_cases])
-            return build_collaborative("sequence", self.sequence_options).fit(lists)
-        return refit("sequence", self.sequence_options, context)
+        lists = user_lists([*context.train_cases, *context.test_cases])
+        return {
+            field: (
+                build_collaborative(name, params).fit(lists, threads=THREADS)
+                if held_out
+                else refit(name, params, context)
+            )
+            for field, (name, params) in self.helpers.items()
+        }
 
     def prepare(self, context: EvalContext) -> None:
         started = time.perf_counter()
         params, held_out_model, _ = tune(self.name, self.grid, context)
-        held_out_sequence = self._sequence(context, held_out=True)
+        held_out_helpers = self._helpers(context, held_out=True)
         chosen = _sample(context.train_cases, MAX_TUNING_CASES, context.seed)
         fold_of = {c.user_id: _fold(c.user_id, self.folds, context.seed) for c in chosen}
         lists = []
@@ -235,7 +242,7 @@ class HybridEvalRanker(EvalRanker):
                     history,
                     case.candidates,
                     self.recent_items,
-                    held_out_sequence,
+                    held_out_helpers,
                 )
                 labels = np.array([c in case.positives for c in case.candidates])
                 lists.append((features, labels))
@@ -244,7 +251,7 @@ class HybridEvalRanker(EvalRanker):
         self.content = BilinearEvalRanker(**self.content_options)
         self.content.prepare(context)
         self.hybrid = HybridRanker(
-            refit(self.name, params, context), fusion, self._sequence(context, held_out=False)
+            refit(self.name, params, context), fusion, self._helpers(context, held_out=False)
         )
         self.figures = {f"tuned {k}": float(v) for k, v in params.items() if k != "seed"}
         self.figures.update(

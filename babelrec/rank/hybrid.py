@@ -14,7 +14,12 @@ the collaborative model knows only, so that
   also scores the candidates from the last `recent_items` of it (`collaborative_recent`) and
   from the last few items with each one half the weight of the next (`collaborative_last`), and an
   optional sequence model (`babelrec.rank.item_graphs.SequenceRules`: what users took next after
-  the same items) scores them from that tail in order (`sequence`); the fusion weighs them all;
+  the same items) scores them from that tail in order (`sequence`), and an optional item graph
+  (`babelrec.rank.item_graphs.RP3Beta`, random walks over the user-item graph) scores them from
+  the same last items as `collaborative_last` does (`graph_last`): two item-item views of "what
+  goes with what I just took" disagree usefully; and an optional learned next-item model
+  (`babelrec.rank.sequential.GRU4Rec`) reads the history in order (`recurrent`); the fusion
+  weighs them all;
 - history items the collaborative model does not know (e.g. the same films catalogued in another
   language) can be bridged to their nearest known item in the multilingual vector space
   (`bridge_history`), so such a user still gets collaborative scores.
@@ -28,7 +33,7 @@ sources' weights kept non-negative.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,7 +49,9 @@ FEATURES = (
     "collaborative",
     "collaborative_recent",
     "collaborative_last",
+    "graph_last",
     "sequence",
+    "recurrent",
     "popularity",
     "cold",
     "content_cold",
@@ -54,6 +61,44 @@ FEATURES = (
 RECENT_ITEMS = 5
 #: `collaborative_last`: the last items folded in one by one, weights 1, 1/2, 1/4, ...
 LAST_ITEMS = 5
+#: The item graph's parameters (`rp3beta`): the best of its grid on the MovieLens-100K training
+#: users (`babelrec.eval.cf_rankers.GRIDS`); fixed, not tuned per dataset, to keep training short.
+GRAPH_PARAMS: dict[str, float] = {"alpha": 1.0, "beta": 0.6, "neighbours": 200}
+#: The next-item model's parameters (`gru4rec`), chosen on the MovieLens-100K training users
+#: (README, "The hybrid first stage"): 10 epochs at a high learning rate fuse as well as 20 at
+#: half of it, for half the time; its cost is about linear in `epochs`.
+RECURRENT_PARAMS: dict[str, float] = {
+    "epochs": 10,
+    "batch_size": 128,
+    "learning_rate": 1e-2,
+    "max_length": 30,
+}
+#: The optional models beside the collaborative one: the `HybridRanker` field (and file name of
+#: a saved model), the registry name in `COLLABORATIVE_MODELS`, and default parameters.
+HELPER_MODELS: dict[str, tuple[str, dict[str, float]]] = {
+    "sequence": ("sequence", {"window": 10, "recent": RECENT_ITEMS}),
+    "graph": ("rp3beta", GRAPH_PARAMS),
+    "recurrent": ("gru4rec", RECURRENT_PARAMS),
+}
+HelperOptions = Mapping[str, dict[str, Any] | bool]
+
+
+def helper_specs(options: HelperOptions | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Which helper models to fit, as {field: (registry name, parameters)}: each of
+    `HELPER_MODELS` on with its defaults unless `options` turns it off (False) or overrides some
+    of its parameters (a dict)."""
+    options = options or {}
+    unknown = set(options) - set(HELPER_MODELS)
+    if unknown:
+        raise RankerError(f"unknown helper models {sorted(unknown)}; use {sorted(HELPER_MODELS)}")
+    specs: dict[str, tuple[str, dict[str, Any]]] = {}
+    for slot, (name, defaults) in HELPER_MODELS.items():
+        given = options.get(slot, True)
+        if given is not False:
+            specs[slot] = (name, {**defaults, **({} if given is True else given)})
+    return specs
+
+
 #: The sources, whose weights are kept non-negative; the cold-start terms are free.
 MONOTONE = frozenset(FEATURES) - {"cold", "content_cold"}
 
@@ -77,13 +122,27 @@ def fusion_features(
     known: np.ndarray,
     sequence: np.ndarray | None = None,
     last: np.ndarray | None = None,
+    graph_last: np.ndarray | None = None,
+    recurrent: np.ndarray | None = None,
 ) -> np.ndarray:
     """One row of `FEATURES` per candidate (see the module docstring); without a sequence
-    model its column is 0, and without `last` scores that column is `recent`'s."""
+    model, item graph or next-item model their columns are 0, and without `last` scores that
+    column is `recent`'s."""
     n = len(content)
     sequence = np.zeros(n) if sequence is None else sequence
+    graph_last = np.zeros(n) if graph_last is None else graph_last
+    recurrent = np.zeros(n) if recurrent is None else recurrent
     last = recent if last is None else last
-    sizes = {len(collaborative), len(recent), len(last), len(sequence), len(popularity), len(known)}
+    sizes = {
+        len(collaborative),
+        len(recent),
+        len(last),
+        len(graph_last),
+        len(sequence),
+        len(recurrent),
+        len(popularity),
+        len(known),
+    }
     if sizes != {n}:
         raise RankerError("every source needs one score per candidate")
     known = np.asarray(known, dtype=bool)
@@ -92,9 +151,11 @@ def fusion_features(
     cf = _zscore(np.asarray(collaborative), known)
     cf_recent = _zscore(np.asarray(recent), known)
     cf_last = _zscore(np.asarray(last), known)
+    graph = _zscore(np.asarray(graph_last), known)
     seq = _zscore(np.asarray(sequence), known)
+    rnn = _zscore(np.asarray(recurrent), known)
     pop = _zscore(np.log1p(np.asarray(popularity, dtype=np.float64)), known)
-    return np.stack([c, cf, cf_recent, cf_last, seq, pop, cold, c * cold], axis=1)
+    return np.stack([c, cf, cf_recent, cf_last, graph, seq, rnn, pop, cold, c * cold], axis=1)
 
 
 class FusionWeights(Strict):
@@ -262,12 +323,19 @@ def candidate_features(
     history: Sequence[str],
     item_ids: Sequence[str],
     recent_items: int = RECENT_ITEMS,
-    sequence: CollaborativeModel | None = None,
+    helpers: Mapping[str, CollaborativeModel] | None = None,
 ) -> np.ndarray:
     """`fusion_features` of `item_ids` for a user with `history` (oldest first) and these content
     scores; `collaborative_recent` folds in the last `recent_items` of the history only,
-    `collaborative_last` is `last_items_score`, and the `sequence` model (if any) scores from the
-    history as it folds users in."""
+    `collaborative_last` is `last_items_score` (and `graph_last` the same for the item graph),
+    and the sequence and recurrent models score from the history as they fold users in. `helpers`
+    holds those optional models by their `HELPER_MODELS` names (`sequence`, `graph`,
+    `recurrent`); a missing one gives its column 0."""
+    helpers = helpers or {}
+    unknown = set(helpers) - set(HELPER_MODELS)
+    if unknown:
+        raise RankerError(f"unknown helper models {sorted(unknown)}; use {sorted(HELPER_MODELS)}")
+    sequence, graph, recurrent = (helpers.get(k) for k in ("sequence", "graph", "recurrent"))
     if len(content) != len(item_ids):
         raise RankerError(f"{len(content)} content scores for {len(item_ids)} items")
     full = model.score(history, item_ids)
@@ -282,6 +350,8 @@ def candidate_features(
         model.knows(item_ids),
         None if sequence is None else sequence.score(history, item_ids),
         last_items_score(model, history, item_ids),
+        None if graph is None else last_items_score(graph, history, item_ids),
+        None if recurrent is None else recurrent.score(history, item_ids),
     )
 
 
@@ -289,11 +359,12 @@ def candidate_features(
 class HybridRanker:
     """Fitted collaborative models and fusion weights; content scores come from the caller.
 
-    `sequence` (optional) is a `SequenceRules` model fitted on the same users' ordered lists."""
+    `helpers` (optional, by their `HELPER_MODELS` names): a `SequenceRules` model, an item graph
+    (`RP3Beta`) and a next-item model (`GRU4Rec`), fitted on the same users' ordered lists."""
 
     collaborative: CollaborativeModel
     fusion: FusionWeights
-    sequence: CollaborativeModel | None = None
+    helpers: dict[str, CollaborativeModel] = field(default_factory=dict)
 
     def score(
         self, content: np.ndarray, history: Sequence[str], item_ids: Sequence[str]
@@ -305,6 +376,6 @@ class HybridRanker:
             history,
             item_ids,
             self.fusion.recent_items,
-            self.sequence,
+            self.helpers,
         )
         return self.fusion.score(features)

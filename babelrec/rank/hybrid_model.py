@@ -1,8 +1,9 @@
 """The product's hybrid first stage: learned from an interaction log, saved beside the store.
 
 `train_hybrid` learns, from users' time-ordered interactions and the store's item vectors:
-the bilinear content weights, a collaborative model (EASE), a sequence model (what users took
-next) and the fusion weights. It holds out the
+the bilinear content weights, a collaborative model (EASE), the helper models
+(`babelrec.rank.hybrid.HELPER_MODELS`: sequence rules, an item graph, a GRU next-item model) and
+the fusion weights. It holds out the
 last item of a seeded share of users, learns on the rest, reports the held-out HitRate@10 and
 nDCG@10 (target against 99 sampled items the user never took) beside popularity's, then refits
 on everyone. `HybridModel` scores a user's candidates and is saved as one directory tagged with
@@ -14,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -25,21 +27,21 @@ from babelrec.models import Strict
 from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.hybrid import (
-    RECENT_ITEMS,
+    HELPER_MODELS,
     FusionWeights,
+    HelperOptions,
     HybridRanker,
     candidate_features,
+    helper_specs,
     learn_tuned_fusion,
 )
 from babelrec.rank.users import mean_vector
 
-FORMAT = 2
+FORMAT = 3
 NEGATIVES = 99
 MAX_HISTORY = 50
 #: EASE's ridge strengths tried on the training users (the one with the best HitRate@10 wins).
 L2_GRID = (100.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
-#: Places after an item within which the sequence model counts what users took next.
-SEQUENCE_WINDOW = 10
 
 Progress = Callable[[str, float], None]
 
@@ -72,17 +74,17 @@ class HybridMeta(Strict):
 
 @dataclass
 class HybridModel:
-    """Bilinear content weights, collaborative and sequence models and fusion weights, for one
-    embedder."""
+    """Bilinear content weights, the collaborative and helper models and fusion weights, for
+    one embedder."""
 
     bilinear: BilinearRanker
     collaborative: CollaborativeModel
     meta: HybridMeta
-    sequence: CollaborativeModel | None = None
+    helpers: dict[str, CollaborativeModel] = field(default_factory=dict)
 
     @property
     def ranker(self) -> HybridRanker:
-        return HybridRanker(self.collaborative, self.meta.fusion, self.sequence)
+        return HybridRanker(self.collaborative, self.meta.fusion, self.helpers)
 
     def score(
         self,
@@ -114,8 +116,8 @@ class HybridModel:
         directory.mkdir(parents=True, exist_ok=True)
         self.bilinear.save(directory / "bilinear.npz")
         self.collaborative.save(directory / "collaborative.npz")
-        if self.sequence is not None:
-            self.sequence.save(directory / "sequence.npz")
+        for name, model in self.helpers.items():
+            model.save(directory / f"{name}.npz")
         (directory / "hybrid.json").write_text(self.meta.model_dump_json(indent=2), "utf-8")
         return directory
 
@@ -137,12 +139,17 @@ class HybridModel:
                 f"({meta.dimension}-d) vectors, not {embedder} ({dimension}-d); run babelrec "
                 "train again"
             )
-        sequence = directory / "sequence.npz"
+        helpers = {
+            name: CollaborativeModel.load(path)
+            for name in HELPER_MODELS
+            for path in [directory / f"{name}.npz"]
+            if path.exists()
+        }
         return cls(
             BilinearRanker.load(directory / "bilinear.npz"),
             CollaborativeModel.load(directory / "collaborative.npz"),
             meta,
-            CollaborativeModel.load(sequence) if sequence.exists() else None,
+            helpers,
         )
 
 
@@ -198,6 +205,15 @@ def _content(
     return bilinear.score(user, task.candidates, matrix)
 
 
+def _fit_helpers(
+    specs: Mapping[str, tuple[str, dict[str, Any]]], histories: Sequence[Sequence[str]]
+) -> dict[str, CollaborativeModel]:
+    return {
+        slot: build_collaborative(name, params).fit(histories)
+        for slot, (name, params) in specs.items()
+    }
+
+
 def train_hybrid(
     sequences: Mapping[str, Sequence[str]],
     vectors: Mapping[str, np.ndarray],
@@ -206,9 +222,12 @@ def train_hybrid(
     held_out_share: float = 0.1,
     seed: int = 0,
     bpr: BPRConfig | None = None,
+    helpers: HelperOptions | None = None,
     progress: Progress | None = None,
 ) -> HybridModel:
-    """Learn a `HybridModel` from each user's items (oldest first); see the module docstring."""
+    """Learn a `HybridModel` from each user's items (oldest first); see the module docstring.
+    `helpers` turns helper models off or overrides their parameters (`helper_specs`)."""
+    specs = helper_specs(helpers)
     started, cpu_started = time.perf_counter(), time.process_time()
     step = progress or (lambda _label, _done: None)
     catalog = sorted(vectors)
@@ -249,8 +268,7 @@ def train_hybrid(
             best = (float(np.mean(hits)), l2, model)
     assert best is not None
     _, l2, held_out_model = best
-    sequence_params = {"window": SEQUENCE_WINDOW, "recent": RECENT_ITEMS}
-    held_out_sequence = build_collaborative("sequence", sequence_params).fit(histories)
+    held_out_helpers = _fit_helpers(specs, histories)
     step("content weights", 0.35)
 
     config = bpr or BPRConfig(seed=seed)
@@ -268,7 +286,7 @@ def train_hybrid(
                     content,
                     task.history,
                     task.candidates,
-                    sequence=held_out_sequence,
+                    helpers=held_out_helpers,
                 )
                 fusion_lists.append((features, np.arange(len(task.candidates)) == 0))
     step("fusion weights", 0.6)
@@ -276,7 +294,7 @@ def train_hybrid(
     bilinear = BilinearRanker.fit(_examples(train, vectors), vectors, config)
     step("held-out check", 0.75)
 
-    ranker = HybridRanker(held_out_model, fusion, held_out_sequence)
+    ranker = HybridRanker(held_out_model, fusion, held_out_helpers)
     measured, popular = [], []
     for task in test:
         scores = ranker.score(_content(bilinear, task, vectors), task.history, task.candidates)
@@ -286,7 +304,7 @@ def train_hybrid(
 
     everything = [*train, *test]
     full_model = build_collaborative("ease", {"l2": l2}).fit(list(lists.values()))
-    sequence = build_collaborative("sequence", sequence_params).fit(list(lists.values()))
+    fitted_helpers = _fit_helpers(specs, list(lists.values()))
     bilinear = BilinearRanker.fit(_examples(everything, vectors), vectors, config)
     report = HybridReport(
         users=len(lists),
@@ -305,4 +323,4 @@ def train_hybrid(
     )
     step("done", 1.0)
     meta = HybridMeta(embedder=embedder, dimension=dimension, fusion=fusion, report=report)
-    return HybridModel(bilinear, full_model, meta, sequence)
+    return HybridModel(bilinear, full_model, meta, fitted_helpers)

@@ -98,14 +98,18 @@ def test_hybrid_is_close_to_its_best_part_and_above_the_others(context: EvalCont
     ranker = build_ranker("hybrid", {"grid": {"l2": [10.0]}})
     ranker.prepare(context)
     stats = ranker.stats()
-    assert stats["w_collaborative"] > 0 and stats["fusion lists"] > 10
-    assert stats["w_sequence"] >= 0
+    interactions = ("collaborative", "collaborative_recent", "collaborative_last", "graph_last")
+    assert sum(stats[f"w_{f}"] for f in interactions) > 0 and stats["fusion lists"] > 10
+    assert stats["w_sequence"] >= 0 and stats["w_graph_last"] >= 0
 
 
-def test_the_hybrid_without_its_sequence_model_gives_it_no_weight(context: EvalContext) -> None:
-    ranker = build_ranker("hybrid", {"grid": {"l2": [10.0]}, "sequence": False})
+@pytest.mark.parametrize(("option", "feature"), [("sequence", "sequence"), ("graph", "graph_last")])
+def test_the_hybrid_without_a_helper_model_gives_it_no_weight(
+    context: EvalContext, option: str, feature: str
+) -> None:
+    ranker = build_ranker("hybrid", {"grid": {"l2": [10.0]}, option: False})
     ranker.prepare(context)
-    assert ranker.stats()["w_sequence"] == 0.0
+    assert ranker.stats()[f"w_{feature}"] == 0.0
     case = context.test_cases[0]
     assert len(ranker.score(case, context)) == len(case.candidates)
 

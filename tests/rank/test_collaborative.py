@@ -23,6 +23,7 @@ SMALL = {
     "als": {"factors": 4, "alpha": 10.0},
     "rp3beta": {"neighbours": 10},
     "sequence": {"window": 3, "recent": 5},
+    "gru4rec": {"dim": 8, "epochs": 40, "batch_size": 8, "learning_rate": 0.02},
 }
 
 
@@ -108,13 +109,14 @@ items = st.sampled_from([f"i{n}" for n in range(12)])
     lists=st.lists(st.lists(items, min_size=1, max_size=6), min_size=2, max_size=12),
     history=st.lists(items, max_size=5),
     candidates=st.lists(st.sampled_from([f"i{n}" for n in range(15)]), min_size=1, max_size=8),
-    name=st.sampled_from(["itemknn", "ease", "rp3beta", "sequence"]),
+    name=st.sampled_from(["itemknn", "ease", "rp3beta", "sequence", "gru4rec"]),
 )
 def test_scores_are_finite_one_per_candidate_and_deterministic(
     lists: list[list[str]], history: list[str], candidates: list[str], name: str
 ) -> None:
-    first = build_collaborative(name, SMALL[name]).fit(lists, threads=1)
-    second = build_collaborative(name, SMALL[name]).fit(lists, threads=1)
+    params = {**SMALL[name], "epochs": 2} if name == "gru4rec" else SMALL[name]
+    first = build_collaborative(name, params).fit(lists, threads=1)
+    second = build_collaborative(name, params).fit(lists, threads=1)
     scores = first.score(history, candidates)
     assert scores.shape == (len(candidates),)
     assert np.all(np.isfinite(scores))

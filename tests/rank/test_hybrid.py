@@ -22,10 +22,11 @@ from babelrec.rank.hybrid import (
     learn_fusion,
     learn_tuned_fusion,
 )
+from babelrec.rank.item_graphs import RP3Beta
 from tests.rank.test_collaborative import two_tastes
 
 # Content, collaborative and popularity all count; cold items lean a little more on content.
-WEIGHTS = FusionWeights(weights=[0.5, 0.5, 0.5, 0.5, 0.5, 0.3, 0.0, 0.5])
+WEIGHTS = FusionWeights(weights=[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.3, 0.0, 0.5])
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +156,7 @@ def test_bridge_maps_other_language_history_to_known_twins(model: EASE) -> None:
 @given(
     content=arrays(np.float64, st.integers(2, 30), elements=st.floats(-5, 5)),
     w_content=st.floats(0.01, 3),
-    w_other=st.lists(st.floats(-3, 3), min_size=6, max_size=6),
+    w_other=st.lists(st.floats(-3, 3), min_size=len(FEATURES) - 2, max_size=len(FEATURES) - 2),
 )
 def test_with_only_cold_candidates_the_order_is_the_content_order(
     content: np.ndarray, w_content: float, w_other: list[float]
@@ -189,3 +190,15 @@ def test_the_last_items_count_most_halving_with_age(model: EASE) -> None:
     np.testing.assert_allclose(
         last_items_score(model, ["b0", "a0", "a1", "unknown", "b0"], candidates), newest_b
     )
+
+
+def test_graph_last_is_the_item_graphs_last_items_score(model: EASE) -> None:
+    graph = RP3Beta(alpha=1.0, beta=0.5, neighbours=10).fit(two_tastes(), threads=1)
+    candidates, history = ["a4", "b4", "b3"], ["a0", "b0", "b1"]
+    features = candidate_features(model, np.zeros(3), history, candidates, helpers={"graph": graph})
+    column = dict(zip(FEATURES, features.T, strict=True))
+    expected = last_items_score(graph, history, candidates)
+    assert np.argsort(column["graph_last"]).tolist() == np.argsort(expected).tolist()
+    assert column["graph_last"][0] < 0 < column["graph_last"][1]  # b-taste last: b4 over a4
+    without = candidate_features(model, np.zeros(3), history, candidates)
+    assert not without[:, FEATURES.index("graph_last")].any()

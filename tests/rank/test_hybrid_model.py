@@ -92,21 +92,23 @@ def test_save_load_round_trip_and_embedder_check(trained: HybridModel, tmp_path:
         HybridModel.load(tmp_path / "missing", embedder="test-16", dimension=16)
 
 
-def test_the_sequence_model_is_saved_and_an_older_format_is_refused(
+def test_the_helper_models_are_saved_and_an_older_format_is_refused(
     trained: HybridModel, tmp_path: Path
 ) -> None:
-    assert trained.sequence is not None
-    assert "sequence" in trained.meta.fusion.features
+    assert set(trained.helpers) == {"sequence", "graph", "recurrent"}
+    assert {"sequence", "graph_last", "recurrent"} <= set(trained.meta.fusion.features)
     trained.save(tmp_path / "hybrid")
     loaded = HybridModel.load(tmp_path / "hybrid", embedder="test-16", dimension=16)
-    assert loaded.sequence is not None
+    assert set(loaded.helpers) == set(trained.helpers)
     items = ["i001", "i002", "i070"]
     history = ["i010", "i011", "i003"]
-    np.testing.assert_allclose(
-        loaded.sequence.score(history, items), trained.sequence.score(history, items)
-    )
+    for name, before in trained.helpers.items():
+        after = loaded.helpers[name]
+        np.testing.assert_allclose(
+            after.score(history, items), before.score(history, items), rtol=1e-5
+        )
     meta = tmp_path / "hybrid" / "hybrid.json"
-    meta.write_text(meta.read_text("utf-8").replace('"format": 2', '"format": 1'), "utf-8")
+    meta.write_text(meta.read_text("utf-8").replace('"format": 3', '"format": 2'), "utf-8")
     with pytest.raises(RankerError, match="train again"):
         HybridModel.load(tmp_path / "hybrid", embedder="test-16", dimension=16)
 

@@ -1,0 +1,194 @@
+"""A learned next-item model behind `CollaborativeModel`: ``gru4rec``.
+
+GRU4Rec (Hidasi et al., ICLR 2016), in the form later work found strongest on small catalogs: a
+one-layer GRU reads the user's items in order (item embeddings, dropout) and its last state
+scores every item through the same embeddings (tied weights) plus an item bias, trained with
+full-softmax cross-entropy on every next item of every training sequence. Where counting rules
+(`item_graphs.SequenceRules`) only see pairs of items a few places apart, the recurrent state
+carries the whole recent run of a user's taste, which is what predicts the next film best on
+MovieLens (README, "The hybrid first stage").
+
+Training is deterministic for a seed and a thread count, on the CPU; `epochs` is the cost knob
+(about linear). A user is folded in from their last `max_length` known items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse
+
+from babelrec.rank.collaborative import COLLABORATIVE_MODELS, CollaborativeModel
+
+if TYPE_CHECKING:
+    import torch
+
+
+def _last_occurrences(history: Sequence[str]) -> list[str]:
+    """The distinct items, each at its last place, oldest first."""
+    return list(dict.fromkeys(reversed(history)))[::-1]
+
+
+def _network(items: int, dim: int, dropout: float) -> Any:
+    """The GRU, its tied item embeddings (index 0 pads) and item biases. torch is imported
+    here, not with the module: importing babelrec should not cost torch's start-up."""
+    import torch
+    from torch import nn
+
+    class Network(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(items + 1, dim, padding_idx=0)
+            self.gru = nn.GRU(dim, dim, batch_first=True)
+            self.dropout = nn.Dropout(dropout)
+            self.bias = nn.Parameter(torch.zeros(items + 1))
+
+        def states(self, sequences: torch.Tensor) -> torch.Tensor:
+            output, _ = self.gru(self.dropout(self.embedding(sequences)))
+            states: torch.Tensor = self.dropout(output)
+            return states
+
+        def logits(self, states: torch.Tensor) -> torch.Tensor:
+            out: torch.Tensor = states @ self.embedding.weight.T + self.bias
+            return out
+
+    return Network()
+
+
+def _windows(
+    sequences: Sequence[Sequence[int]], length: int, per_sequence: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and next-item targets, left-padded with 0, `length` steps each: a long sequence
+    is cut into windows from its end, so every next item is a target exactly once; with
+    `per_sequence`, only that many windows from the end (the most recent behaviour)."""
+    inputs: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    for sequence in sequences:
+        end = len(sequence)
+        taken = 0
+        while end > 1 and (per_sequence is None or taken < per_sequence):
+            taken += 1
+            start = max(0, end - length - 1)
+            chunk = sequence[start:end]
+            x = np.zeros(length, dtype=np.int64)
+            y = np.zeros(length, dtype=np.int64)
+            x[length - len(chunk) + 1 :] = chunk[:-1]
+            y[length - len(chunk) + 1 :] = chunk[1:]
+            inputs.append(x)
+            targets.append(y)
+            end = start + 1 if start > 0 else 0
+    if not inputs:
+        return np.zeros((0, length), dtype=np.int64), np.zeros((0, length), dtype=np.int64)
+    return np.stack(inputs), np.stack(targets)
+
+
+class GRU4Rec(CollaborativeModel):
+    """A GRU next-item model (see the module docstring)."""
+
+    name = "gru4rec"
+
+    def __init__(
+        self,
+        dim: int = 64,
+        epochs: int = 30,
+        max_length: int = 50,
+        windows: int | None = None,
+        batch_size: int = 64,
+        learning_rate: float = 3e-3,
+        dropout: float = 0.2,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            dim=dim,
+            epochs=epochs,
+            max_length=max_length,
+            windows=windows,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            dropout=dropout,
+            seed=seed,
+        )
+        self.network: Any = None
+
+    def fit(self, histories: Iterable[Sequence[str]], threads: int = 2) -> CollaborativeModel:
+        ordered = [_last_occurrences(h) for h in histories]
+        self._ordered = ordered
+        try:
+            return super().fit(ordered, threads)
+        finally:
+            del self._ordered
+
+    def _fit(self, matrix: sparse.csr_matrix, threads: int) -> None:
+        import torch
+
+        p = self.params
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(max(1, threads))
+        try:
+            generator = torch.Generator().manual_seed(int(p["seed"]))
+            torch.manual_seed(int(p["seed"]))
+            network = _network(len(self.item_ids), int(p["dim"]), float(p["dropout"]))
+            sequences = [[self.item_index[i] + 1 for i in h] for h in self._ordered]
+            windows = _windows(sequences, int(p["max_length"]), p["windows"])
+            x, y = (torch.from_numpy(a) for a in windows)
+            optimiser = torch.optim.Adam(network.parameters(), lr=float(p["learning_rate"]))
+            batch = int(p["batch_size"])
+            network.train()
+            for _ in range(int(p["epochs"])):
+                order = torch.randperm(len(x), generator=generator)
+                for start in range(0, len(x), batch):
+                    rows = order[start : start + batch]
+                    targets = y[rows]
+                    mask = targets > 0
+                    if not mask.any():
+                        continue
+                    states = network.states(x[rows])[mask]
+                    loss = torch.nn.functional.cross_entropy(network.logits(states), targets[mask])
+                    optimiser.zero_grad()
+                    loss.backward()  # type: ignore[no-untyped-call]
+                    optimiser.step()
+            network.eval()
+            self.network = network
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def score(self, history: Sequence[str], item_ids: Sequence[str]) -> np.ndarray:
+        """Scores of `item_ids` from the user's last `max_length` known items, in order."""
+        if self.network is None:
+            return super().score(history, item_ids)  # raises: not fitted
+        import torch
+
+        known = [self.item_index[i] + 1 for i in _last_occurrences(history) if i in self.item_index]
+        out = np.zeros(len(item_ids), dtype=np.float32)
+        positions = [p for p, i in enumerate(item_ids) if i in self.item_index]
+        if not known or not positions:
+            return out
+        sequence = torch.tensor([known[-int(self.params["max_length"]) :]])
+        with torch.no_grad():
+            state = self.network.states(sequence)[0, -1]
+            logits = self.network.logits(state).numpy()
+        out[positions] = logits[[self.item_index[item_ids[p]] + 1 for p in positions]]
+        return out
+
+    def _score(self, known: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        raise NotImplementedError  # `score` is overridden: the order of the history matters
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        assert self.network is not None, "fit() first"
+        return {f"net.{k}": v.numpy() for k, v in self.network.state_dict().items()}
+
+    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+        import torch
+
+        network = _network(len(self.item_ids), int(self.params["dim"]), 0.0)
+        state: dict[str, Any] = {
+            k.removeprefix("net."): torch.from_numpy(v) for k, v in arrays.items()
+        }
+        network.load_state_dict(state)
+        network.eval()
+        self.network = network
+
+
+COLLABORATIVE_MODELS[GRU4Rec.name] = GRU4Rec
