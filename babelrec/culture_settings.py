@@ -16,6 +16,12 @@ Divergence = Literal["js", "kl"]
 #: Whom calibration re-ranks: nobody, users who set an openness, or every user with history.
 Mode = Literal["off", "asked", "always"]
 Dimension = Literal["language", "region"]
+#: How first-stage scores become the relevance term: min-max of the scores, or of the DCG gain
+#: 1 / log2(rank + 2) of the first-stage rank (scale-free: any first stage's scores alike).
+RelevanceScale = Literal["minmax", "rank"]
+#: The order of the calibrated places: as greedy picked them (Steck), or by first-stage
+#: relevance (the same set, so the same divergence).
+HeadOrder = Literal["greedy", "relevance"]
 
 
 def _both() -> list[Dimension]:
@@ -56,6 +62,22 @@ class CalibrationSettings(BaseModel):
         gt=0.0,
         lt=1.0,
         description="KL only: the list distribution is mixed with this share of the target.",
+    )
+    relevance: RelevanceScale = Field(
+        default="minmax",
+        description="The relevance term: min-max normalised first-stage scores, or the "
+        "normalised DCG gain of the first-stage rank.",
+    )
+    order: HeadOrder = Field(
+        default="greedy",
+        description="Order of the calibrated places: greedy's pick order, or the chosen items "
+        "by first-stage relevance.",
+    )
+    pool: float | None = Field(
+        default=None,
+        ge=1.0,
+        description="Only the first-stage top `pool * size` may fill the calibrated places; "
+        "None: every candidate.",
     )
     dimensions: list[Dimension] = Field(
         default_factory=_both,

@@ -42,12 +42,43 @@ DATASETS = {  # experiment -> (exposure metric, calibration metric)
     "kmrd": ("cross_regional@10", "calibration_js@10"),
     "ml100k": ("cross_regional@10", "calibration_js@10"),
 }
-BASELINE = "cosine"
-LABEL = re.compile(r"cal-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)")
+LABEL = re.compile(r"(?:(?P<v>[\w-]+):)?cal-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)")
+#: Variants of the algorithm compared on validation users (`--tune`), on top of the
+#: experiment's calibration options: Steck's greedy as published, and what may trade better.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "steck": {},
+    "sorted": {"order": "relevance"},
+    "rank": {"relevance": "rank", "order": "relevance"},
+    "rank-pool2": {"relevance": "rank", "order": "relevance", "pool": 2.0},
+    "sorted-pool2": {"order": "relevance", "pool": 2.0},
+    "rank-kl": {"relevance": "rank", "order": "relevance", "divergence": "kl"},
+}
+TUNE_OPENNESS = 0.25
+TUNE_WEIGHTS = (0.8, 0.9, 0.95, 0.99)
 
 
-def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
-    """Run one experiment in `work` (scores, resumable) and copy its report to `out`."""
+def tuning_rankers(experiment: Any) -> list[Any]:
+    """The experiment's first stage, then every variant at TUNE_OPENNESS and TUNE_WEIGHTS."""
+    from babelrec.eval.experiment import RankerConfig
+
+    base = experiment.rankers[0]
+    calibrated = next(r for r in experiment.rankers if r.name == "calibrated")
+    shared = {k: v for k, v in calibrated.options.items()
+              if k in ("base", "base_options", "size", "dimensions")}  # fmt: skip
+    out = [base]
+    for variant, options in VARIANTS.items():
+        for weight in TUNE_WEIGHTS:
+            out.append(RankerConfig(
+                name="calibrated",
+                label=f"{variant}:cal-o{TUNE_OPENNESS:g}-w{weight:g}",
+                options={**shared, **options, "openness": TUNE_OPENNESS, "weight": weight},
+            ))  # fmt: skip
+    return out
+
+
+def run(name: str, limit: int | None, out: Path, work: Path, tune: bool = False) -> dict[str, Any]:
+    """Run one experiment in `work` (scores, resumable) and copy its report to `out`; `tune`:
+    the algorithm's variants on validation users (training users only) instead."""
     import shutil
 
     from babelrec.eval.experiment import load_experiment
@@ -59,6 +90,8 @@ def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
         EVAL_RANKERS.register("calibrated", "babelrec.eval.calibrated:CalibratedEvalRanker")
     settings = Settings()
     experiment = load_experiment(f"calibration_{name}.yaml")
+    if tune:
+        experiment = experiment.model_copy(update={"rankers": tuning_rankers(experiment)})
     summary: dict[str, Any] = run_experiment(
         experiment,
         out_dir=work / name,
@@ -66,6 +99,7 @@ def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
         data_dir=settings.eval.data_dir,
         cache_dir=settings.cache_dir,
         progress=False,
+        validation=tune,
     )
     (out / name).mkdir(parents=True, exist_ok=True)
     for kept in ("report.json", "report.md"):
@@ -76,12 +110,14 @@ def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
 def rows(name: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
     exposure, js = DATASETS[name]
     against = summary["comparisons"]["against"]
+    baseline = summary["comparisons"]["baseline"]
     out = []
     for result in summary["results"]:
         label, metrics, stats = result["ranker"], result["metrics"], result["stats"]
         match = LABEL.fullmatch(label)
         row: dict[str, Any] = {
             "ranker": label,
+            "variant": (match["v"] or None) if match else None,
             "openness": float(match["o"]) if match else None,
             "weight": float(match["w"]) if match else None,
             "ndcg@10": metrics["ndcg@10"],
@@ -93,7 +129,7 @@ def rows(name: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
         }
         if row["target_js_before"]:
             row["target_js_ratio"] = row["target_js_after"] / row["target_js_before"]
-        if label != BASELINE:
+        if label != baseline:
             paired = against[label]
             for key, metric in (
                 ("ndcg@10", "ndcg@10"),
@@ -144,6 +180,37 @@ def choose(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return {"mode": mode, "openness": best["openness"], "weight": best["weight"], "goal": goals}
 
 
+def choose_variant(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per variant and dataset, the weight that halves JS with the best nDCG@10 difference; the
+    variant whose such weights hold nDCG@10 (interval reaching 0) on the most datasets, then
+    the best mean difference, wins. Read on validation users only."""
+    per_variant: dict[str, dict[str, Any]] = {}
+    for variant in VARIANTS:
+        best: dict[str, Any] = {}
+        for name, table in tables.items():
+            halving = [r for r in table if r["variant"] == variant and halves_js(r)]
+            pick = max(halving, key=lambda r: r["ndcg@10_diff"][0], default=None)
+            best[name] = None if pick is None else {
+                "weight": pick["weight"],
+                "ndcg@10_diff": pick["ndcg@10_diff"],
+                "target_js_ratio": pick["target_js_ratio"],
+                "ndcg_held": holds_ndcg(pick),
+            }  # fmt: skip
+        per_variant[variant] = {
+            "per_dataset": best,
+            "held": sum(bool(b and b["ndcg_held"]) for b in best.values()),
+            "halved": sum(b is not None for b in best.values()),
+            "mean_ndcg@10_diff": sum(b["ndcg@10_diff"][0] if b else -1.0 for b in best.values())
+            / max(len(best), 1),
+        }
+    winner = max(
+        per_variant,
+        key=lambda v: (per_variant[v]["halved"], per_variant[v]["held"],
+                       per_variant[v]["mean_ndcg@10_diff"]),
+    )  # fmt: skip
+    return {"variant": winner, "options": VARIANTS[winner], "variants": per_variant}
+
+
 def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
     import matplotlib
 
@@ -152,7 +219,7 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
 
     fig, axes = plt.subplots(len(tables), 3, figsize=(15, 3.8 * len(tables)), squeeze=False)
     for row_axes, (name, table) in zip(axes, tables.items(), strict=True):
-        base = next(r for r in table if r["ranker"] == BASELINE)
+        base = next(r for r in table if r["weight"] is None)
         weights = sorted({r["weight"] for r in table if r["weight"] is not None})
         exposure_name, js_name = DATASETS[name]
         base["target_js_ratio"] = 1.0
@@ -191,16 +258,24 @@ def main() -> None:
     parser.add_argument("--limit", action="append", default=[], help="NAME=N test users")
     parser.add_argument("--only", action="append", default=[], help="run only these datasets")
     parser.add_argument("--plot-only", action="store_true")
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="compare the algorithm's variants on validation users (half the training users "
+        "against rankers trained on the other half); writes OUT/validation/",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--work", type=Path, default=ROOT / "eval-out" / "calibration")
     args = parser.parse_args()
     limits = {k: int(v) or None for k, v in (item.split("=", 1) for item in args.limit)}
+    if args.tune:
+        args.out, args.work = args.out / "validation", args.work / "validation"
     tables: dict[str, list[dict[str, Any]]] = {}
     meta: dict[str, Any] = {}
     for name in DATASETS:
         report = args.out / name / "report.json"
         if not args.plot_only and (not args.only or name in args.only):
-            run(name, limits.get(name), args.out, args.work)
+            run(name, limits.get(name), args.out, args.work, tune=args.tune)
         if not report.exists():
             continue
         summary = json.loads(report.read_text(encoding="utf-8"))
@@ -212,20 +287,26 @@ def main() -> None:
             "exposure_metric": DATASETS[name][0],
             "calibration_metric": DATASETS[name][1],
         }
-    chosen = choose(tables) if tables else None
-    goals = chosen.pop("goal") if chosen else []
-    result = {"datasets": meta, "default": chosen, "goal": goals, "tables": tables}
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.tune:
+        chosen = choose_variant(tables) if tables else None
+        result = {"datasets": meta, "chosen": chosen, "tables": tables}
+        target = args.out / "variants.json"
+    else:
+        chosen = choose(tables) if tables else None
+        goals = chosen.pop("goal") if chosen else []
+        result = {"datasets": meta, "default": chosen, "goal": goals, "tables": tables}
+        target = args.out / "sweep.json"
+        if tables:
+            plot(tables, args.out / "tradeoff.png")
     text = json.dumps(result, indent=2, default=lambda x: None)
-    (args.out / "sweep.json").write_text(re.sub(r"\bNaN\b", "null", text), encoding="utf-8")
-    if tables:
-        plot(tables, args.out / "tradeoff.png")
-    print(json.dumps({"default": chosen, "datasets": meta}, indent=2))
+    target.write_text(re.sub(r"\bNaN\b", "null", text), encoding="utf-8")
+    print(json.dumps({"chosen": chosen, "datasets": meta}, indent=2))
     for name, table in tables.items():
         print(f"\n{name}")
         for r in table:
             diff = r.get("ndcg@10_diff", [math.nan] * 3)
-            print(f"  {r['ranker']:>16}  ndcg@10 {r['ndcg@10']:.4f} "
+            print(f"  {r['ranker']:>26}  ndcg@10 {r['ndcg@10']:.4f} "
                   f"[{diff[1]:+.4f}, {diff[2]:+.4f}]  exposure {r['exposure@10']:.3f}  "
                   f"history js {r['history_js@10']:.4f}  "
                   f"target js x{r.get('target_js_ratio', 1.0):.2f}")  # fmt: skip

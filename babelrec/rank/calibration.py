@@ -25,10 +25,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import ceil
 
 import numpy as np
 
-from babelrec.culture_settings import CalibrationSettings, Dimension, Divergence
+from babelrec.culture_settings import (
+    CalibrationSettings,
+    Dimension,
+    Divergence,
+    HeadOrder,
+    RelevanceScale,
+)
 from babelrec.models import Candidate, Item, UserProfile
 from babelrec.rank.affinity import CultureAffinity, estimate_affinity, target_distribution
 
@@ -123,9 +130,16 @@ def greedy_calibrate(
     size: int,
     kind: Divergence = "js",
     smoothing: float = 0.01,
+    relevance_scale: RelevanceScale = "minmax",
+    order: HeadOrder = "greedy",
+    pool: float | None = None,
 ) -> CalibrationOutcome:
     """The calibrated order of candidates given their relevance (higher first, input assumed
-    sorted by it), their `labels` per dimension and each dimension's `targets`."""
+    sorted by it), their `labels` per dimension and each dimension's `targets`.
+
+    `relevance_scale` "rank" uses the DCG gain of each candidate's relevance rank instead of
+    its score; `order` "relevance" shows the chosen head by relevance; `pool` lets only the
+    `ceil(pool * size)` most relevant candidates into the head."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be within [0, 1], not {weight}")
     n = len(relevance)
@@ -135,9 +149,14 @@ def greedy_calibrate(
     rel = np.asarray(relevance, dtype=float)
     if n and not np.all(np.isfinite(rel)):
         raise ValueError("relevance scores must be finite")
+    ranked = np.argsort(-rel, kind="stable")
+    rank = np.empty(n, dtype=int)
+    rank[ranked] = np.arange(n)
+    if relevance_scale == "rank":
+        rel = 1.0 / np.log2(rank + 2.0)
     span = float(rel.max() - rel.min()) if n else 0.0
     rel = (rel - rel.min()) / span if span > _EPS else np.zeros(n)
-    baseline = [int(i) for i in np.argsort(-rel, kind="stable")[:size]]
+    baseline = [int(i) for i in ranked[:size]]
 
     def objective(chosen: list[int]) -> tuple[float, float]:
         divs = [
@@ -152,7 +171,7 @@ def greedy_calibrate(
         order = baseline + [i for i in range(n) if i not in set(baseline)]
         return CalibrationOutcome(order=order, size=size, notes=notes)
     chosen: list[int] = []
-    remaining = np.ones(n, dtype=bool)
+    remaining = np.ones(n, dtype=bool) if pool is None else rank < max(size, ceil(pool * size))
     counts = [np.zeros(len(d.target)) for d in dims]
     for _ in range(size):
         rows = np.flatnonzero(remaining)
@@ -169,6 +188,8 @@ def greedy_calibrate(
     kept = greedy_score < base_score - 1e-12
     if kept:
         chosen, after = baseline, before
+    elif order == "relevance":
+        chosen = sorted(chosen, key=lambda i: int(rank[i]))
     rest = [i for i in range(n) if i not in set(chosen)]
     return CalibrationOutcome(
         order=chosen + rest,
@@ -245,6 +266,9 @@ def calibrate_items(
         size=size,
         kind=config.divergence,
         smoothing=config.kl_smoothing,
+        relevance_scale=config.relevance,
+        order=config.order,
+        pool=config.pool,
     )
     outcome.notes[:0] = [
         f"the user's {dim} affinity is unknown (none stated, none in the history): "
