@@ -49,12 +49,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "steck": {},
     "sorted": {"order": "relevance"},
     "rank": {"relevance": "rank", "order": "relevance"},
-    "rank-pool2": {"relevance": "rank", "order": "relevance", "pool": 2.0},
-    "sorted-pool2": {"order": "relevance", "pool": 2.0},
+    "rank-pool3": {"relevance": "rank", "order": "relevance", "pool": 3.0},
+    "sorted-pool3": {"order": "relevance", "pool": 3.0},
     "rank-kl": {"relevance": "rank", "order": "relevance", "divergence": "kl"},
 }
 TUNE_OPENNESS = 0.25
-TUNE_WEIGHTS = (0.8, 0.9, 0.95, 0.99)
+TUNE_WEIGHTS = (0.9, 0.95, 0.99, 0.995, 0.999)
 
 
 def tuning_rankers(experiment: Any) -> list[Any]:

@@ -168,8 +168,8 @@ def greedy_calibrate(
         return (1.0 - weight) * float(rel[chosen].sum()) - weight * div, div
 
     if not dims or size == 0:
-        order = baseline + [i for i in range(n) if i not in set(baseline)]
-        return CalibrationOutcome(order=order, size=size, notes=notes)
+        kept_order = baseline + [i for i in range(n) if i not in set(baseline)]
+        return CalibrationOutcome(order=kept_order, size=size, notes=notes)
     chosen: list[int] = []
     remaining = np.ones(n, dtype=bool) if pool is None else rank < max(size, ceil(pool * size))
     counts = [np.zeros(len(d.target)) for d in dims]
