@@ -16,9 +16,10 @@ Divergence = Literal["js", "kl"]
 #: Whom calibration re-ranks: nobody, users who set an openness, or every user with history.
 Mode = Literal["off", "asked", "always"]
 Dimension = Literal["language", "region"]
-#: How first-stage scores become the relevance term: min-max of the scores, or of the DCG gain
-#: 1 / log2(rank + 2) of the first-stage rank (scale-free: any first stage's scores alike).
-RelevanceScale = Literal["minmax", "rank"]
+#: How first-stage scores become the relevance term, min-max normalised: the scores, the DCG
+#: gain 1 / log2(rank + 2) of the first-stage rank (any first stage's scores alike), or the
+#: softmax of the scores (probabilities, when the scores are logits).
+RelevanceScale = Literal["minmax", "rank", "softmax"]
 #: The order of the calibrated places: as greedy picked them (Steck), or by first-stage
 #: relevance (the same set, so the same divergence).
 HeadOrder = Literal["greedy", "relevance"]
@@ -65,8 +66,8 @@ class CalibrationSettings(BaseModel):
     )
     relevance: RelevanceScale = Field(
         default="minmax",
-        description="The relevance term: min-max normalised first-stage scores, or the "
-        "normalised DCG gain of the first-stage rank.",
+        description="The relevance term, min-max normalised: the first-stage scores, the DCG "
+        "gain of their rank, or their softmax.",
     )
     order: HeadOrder = Field(
         default="greedy",

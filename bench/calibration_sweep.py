@@ -46,33 +46,34 @@ LABEL = re.compile(r"(?:(?P<v>[\w-]+):)?cal-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)")
 #: Variants of the algorithm compared on validation users (`--tune`), on top of the
 #: experiment's calibration options: Steck's greedy as published, and what may trade better.
 VARIANTS: dict[str, dict[str, Any]] = {
-    "steck": {},
-    "sorted": {"order": "relevance"},
-    "rank": {"relevance": "rank", "order": "relevance"},
-    "rank-pool3": {"relevance": "rank", "order": "relevance", "pool": 3.0},
-    "sorted-pool3": {"order": "relevance", "pool": 3.0},
-    "rank-kl": {"relevance": "rank", "order": "relevance", "divergence": "kl"},
+    "steck": {"relevance": "minmax", "order": "greedy", "divergence": "js"},
+    "sorted": {"relevance": "minmax", "order": "relevance", "divergence": "js"},
+    "rank": {"relevance": "rank", "order": "relevance", "divergence": "js"},
+    "softmax": {"relevance": "softmax", "order": "relevance", "divergence": "js"},
+    "sorted-pool3": {"relevance": "minmax", "order": "relevance", "pool": 3.0, "divergence": "js"},
+    "sorted-kl": {"relevance": "minmax", "order": "relevance", "divergence": "kl"},
 }
-TUNE_OPENNESS = 0.25
-TUNE_WEIGHTS = (0.9, 0.95, 0.99, 0.995, 0.999)
+TUNE_OPENNESS = (0.0, 0.25)
+TUNE_WEIGHTS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
 def tuning_rankers(experiment: Any) -> list[Any]:
-    """The experiment's first stage, then every variant at TUNE_OPENNESS and TUNE_WEIGHTS."""
+    """The experiment's own rankers (the first stage and the grid), then every variant at
+    TUNE_OPENNESS and TUNE_WEIGHTS."""
     from babelrec.eval.experiment import RankerConfig
 
-    base = experiment.rankers[0]
     calibrated = next(r for r in experiment.rankers if r.name == "calibrated")
     shared = {k: v for k, v in calibrated.options.items()
               if k in ("base", "base_options", "size", "dimensions")}  # fmt: skip
-    out = [base]
+    out = list(experiment.rankers)
     for variant, options in VARIANTS.items():
-        for weight in TUNE_WEIGHTS:
-            out.append(RankerConfig(
-                name="calibrated",
-                label=f"{variant}:cal-o{TUNE_OPENNESS:g}-w{weight:g}",
-                options={**shared, **options, "openness": TUNE_OPENNESS, "weight": weight},
-            ))  # fmt: skip
+        for openness in TUNE_OPENNESS:
+            for weight in TUNE_WEIGHTS:
+                out.append(RankerConfig(
+                    name="calibrated",
+                    label=f"{variant}:cal-o{openness:g}-w{weight:g}",
+                    options={**shared, **options, "openness": openness, "weight": weight},
+                ))  # fmt: skip
     return out
 
 
@@ -124,8 +125,8 @@ def rows(name: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
             "exposure@10": metrics[exposure],
             "history_js@10": metrics[js],
             # JS(target || top 10), the divergence calibration minimises, before and after
-            "target_js_before": stats.get("target_divergence_before"),
-            "target_js_after": stats.get("target_divergence_after"),
+            "target_js_before": stats.get("target_js_before"),
+            "target_js_after": stats.get("target_js_after"),
         }
         if row["target_js_before"]:
             row["target_js_ratio"] = row["target_js_after"] / row["target_js_before"]
@@ -151,39 +152,43 @@ def holds_ndcg(row: dict[str, Any]) -> bool:
 
 
 def choose(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """The goal per (openness, weight) and dataset, and the defaults it leads to: mode "always"
-    when one setting meets the goal everywhere (the highest such openness, then the best mean
-    nDCG@10 difference), else mode "asked" with the setting that halves JS everywhere and holds
-    nDCG@10 on the most datasets (then the best mean nDCG@10 difference)."""
-    grid = sorted({(r["openness"], r["weight"]) for t in tables.values() for r in t if r["weight"]})
+    """The goal per (openness, weight) of the grid and dataset, and the defaults it leads to:
+    mode "always" when one setting meets the goal (JS halved and nDCG@10 held) everywhere (the
+    highest such openness, then the best mean nDCG@10 difference), else mode "asked" with the
+    setting that meets it on the most datasets, then halves JS on the most, then has the best
+    mean nDCG@10 difference."""
+    grid = sorted({(r["openness"], r["weight"]) for t in tables.values() for r in t
+                   if r["weight"] is not None and r["variant"] is None})  # fmt: skip
     goals: list[dict[str, Any]] = []
     for openness, weight in grid:
         per = {
-            name: next(r for r in t if (r["openness"], r["weight"]) == (openness, weight))
+            name: next(r for r in t if r["variant"] is None
+                       and (r["openness"], r["weight"]) == (openness, weight))
             for name, t in tables.items()
-        }
+        }  # fmt: skip
         goals.append({
             "openness": openness,
             "weight": weight,
             "js_halved": {n: halves_js(r) for n, r in per.items()},
             "ndcg_held": {n: holds_ndcg(r) for n, r in per.items()},
+            "met": {n: halves_js(r) and holds_ndcg(r) for n, r in per.items()},
             "mean_ndcg@10_diff": sum(r["ndcg@10_diff"][0] for r in per.values()) / len(per),
         })  # fmt: skip
-    everywhere = [g for g in goals if all(g["js_halved"].values()) and all(g["ndcg_held"].values())]
+    everywhere = [g for g in goals if all(g["met"].values())]
     if everywhere:
         best = max(everywhere, key=lambda g: (g["openness"], g["mean_ndcg@10_diff"]))
         mode = "always"
     else:
-        halving = [g for g in goals if all(g["js_halved"].values())] or goals
-        best = max(halving, key=lambda g: (sum(g["ndcg_held"].values()), g["mean_ndcg@10_diff"]))
+        best = max(goals, key=lambda g: (sum(g["met"].values()), sum(g["js_halved"].values()),
+                                         g["mean_ndcg@10_diff"]))  # fmt: skip
         mode = "asked"
     return {"mode": mode, "openness": best["openness"], "weight": best["weight"], "goal": goals}
 
 
 def choose_variant(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Per variant and dataset, the weight that halves JS with the best nDCG@10 difference; the
-    variant whose such weights hold nDCG@10 (interval reaching 0) on the most datasets, then
-    the best mean difference, wins. Read on validation users only."""
+    """Per variant and dataset, the setting that halves JS with the best nDCG@10 difference; the
+    variant that halves JS on the most datasets, then holds nDCG@10 (interval reaching 0) with
+    it on the most, then has the best mean difference, wins. Read on validation users only."""
     per_variant: dict[str, dict[str, Any]] = {}
     for variant in VARIANTS:
         best: dict[str, Any] = {}
@@ -191,6 +196,7 @@ def choose_variant(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             halving = [r for r in table if r["variant"] == variant and halves_js(r)]
             pick = max(halving, key=lambda r: r["ndcg@10_diff"][0], default=None)
             best[name] = None if pick is None else {
+                "openness": pick["openness"],
                 "weight": pick["weight"],
                 "ndcg@10_diff": pick["ndcg@10_diff"],
                 "target_js_ratio": pick["target_js_ratio"],
@@ -220,6 +226,7 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
     fig, axes = plt.subplots(len(tables), 3, figsize=(15, 3.8 * len(tables)), squeeze=False)
     for row_axes, (name, table) in zip(axes, tables.items(), strict=True):
         base = next(r for r in table if r["weight"] is None)
+        table = [r for r in table if r["variant"] is None]  # the grid, not the tuning variants
         weights = sorted({r["weight"] for r in table if r["weight"] is not None})
         exposure_name, js_name = DATASETS[name]
         base["target_js_ratio"] = 1.0
@@ -288,14 +295,24 @@ def main() -> None:
             "calibration_metric": DATASETS[name][1],
         }
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.tune:
-        chosen = choose_variant(tables) if tables else None
-        result = {"datasets": meta, "chosen": chosen, "tables": tables}
-        target = args.out / "variants.json"
-    else:
+    chosen: dict[str, Any] | None = None
+    if args.tune:  # the algorithm and the default, both decided on validation users
         chosen = choose(tables) if tables else None
         goals = chosen.pop("goal") if chosen else []
-        result = {"datasets": meta, "default": chosen, "goal": goals, "tables": tables}
+        variant = choose_variant(tables) if tables else None
+        result = {"datasets": meta, "default": chosen, "variant": variant, "goal": goals,
+                  "tables": tables}  # fmt: skip
+        target = args.out / "variants.json"
+    else:  # test users: every setting's goal check, and the default validation chose
+        decided = args.out / "validation" / "variants.json"
+        if decided.exists():
+            chosen = json.loads(decided.read_text(encoding="utf-8"))["default"]
+        on_test = choose(tables) if tables else None
+        goals = on_test.pop("goal") if on_test else []
+        at_default = next((g for g in goals if chosen and (g["openness"], g["weight"])
+                           == (chosen["openness"], chosen["weight"])), None)  # fmt: skip
+        result = {"datasets": meta, "default": chosen, "default_on_test": at_default,
+                  "test_choice": on_test, "goal": goals, "tables": tables}  # fmt: skip
         target = args.out / "sweep.json"
         if tables:
             plot(tables, args.out / "tradeoff.png")

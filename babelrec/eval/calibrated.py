@@ -75,9 +75,9 @@ class CalibratedEvalRanker(EvalRanker):
             openness=self.config.openness,
         )
         outcome = calibration.outcome
-        if outcome.divergence_before is not None and outcome.divergence_after is not None:
-            self._before.append(outcome.divergence_before)
-            self._after.append(outcome.divergence_after)
+        if outcome.js_before is not None and outcome.js_after is not None:
+            self._before.append(outcome.js_before)  # JS, even where KL is minimised
+            self._after.append(outcome.js_after)
         self._kept += outcome.kept_input
         for note in calibration.notes:
             key = note.split(":")[0]
@@ -90,6 +90,6 @@ class CalibratedEvalRanker(EvalRanker):
     def stats(self) -> dict[str, float]:
         out = {**(self.base.stats() if self.base else {}), "kept_input_cases": float(self._kept)}
         if self._before:
-            out["target_divergence_before"] = float(np.mean(self._before))
-            out["target_divergence_after"] = float(np.mean(self._after))
+            out["target_js_before"] = float(np.mean(self._before))
+            out["target_js_after"] = float(np.mean(self._after))
         return out

@@ -9,9 +9,15 @@ the leading `size` places one item at a time, each time taking the candidate tha
 
 where p is the target, q the list's distribution with the candidate added, and D the
 Jensen-Shannon divergence (base 2, in [0, 1]) or Kullback-Leibler with q mixed with a small
-share of p (Steck's smoothing). Relevance is min-max normalised over the pool. The places after
-`size` keep the input order. If the greedy list scores worse on that objective than the input's
-own first `size` (greedy is not optimal), the input's order is kept: calibration never makes
+share of p (Steck's smoothing). Relevance is min-max normalised over the candidates: of the
+first-stage scores, of the DCG gain 1 / log2(rank + 2) of the first-stage rank
+(`relevance_scale="rank"`, which reads any first stage alike), or of the scores' softmax
+("softmax": Steck's probabilities, for scores that are logits, as the hybrid fusion's are).
+`pool` lets only the first-stage top `pool * size` into the calibrated places. The chosen places
+are shown in greedy's pick order (Steck) or, `order="relevance"`, by first-stage relevance: the
+same set, so the same divergence, with the most relevant first. The places after `size` keep the
+input order. If the greedy list scores worse on that objective than the input's own first
+`size` (greedy is not optimal), the input's order is kept: calibration never makes
 the objective worse.
 
 An item without a language (or region) counts, in that dimension, as the average candidate: its
@@ -51,6 +57,9 @@ class CalibrationOutcome:
     dimensions: list[str] = field(default_factory=list)
     divergence_before: float | None = None
     divergence_after: float | None = None
+    # the Jensen-Shannon divergence of the head, whichever divergence was minimised
+    js_before: float | None = None
+    js_after: float | None = None
     kept_input: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -138,7 +147,7 @@ def greedy_calibrate(
     sorted by it), their `labels` per dimension and each dimension's `targets`.
 
     `relevance_scale` "rank" uses the DCG gain of each candidate's relevance rank instead of
-    its score; `order` "relevance" shows the chosen head by relevance; `pool` lets only the
+    its score, "softmax" the softmax of the scores (taken as logits); `order` "relevance" shows the chosen head by relevance; `pool` lets only the
     `ceil(pool * size)` most relevant candidates into the head."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be within [0, 1], not {weight}")
@@ -154,17 +163,22 @@ def greedy_calibrate(
     rank[ranked] = np.arange(n)
     if relevance_scale == "rank":
         rel = 1.0 / np.log2(rank + 2.0)
+    elif relevance_scale == "softmax" and n:
+        rel = np.exp(rel - rel.max())  # each candidate's probability over the top one's
     span = float(rel.max() - rel.min()) if n else 0.0
     rel = (rel - rel.min()) / span if span > _EPS else np.zeros(n)
     baseline = [int(i) for i in ranked[:size]]
 
-    def objective(chosen: list[int]) -> tuple[float, float]:
+    def mean_divergence(chosen: list[int], kind: Divergence = kind) -> float:
         divs = [
             divergence(d.target, d.shares(d.onehot[chosen].sum(axis=0, keepdims=True)), kind,
                        smoothing)[0]
             for d in dims
         ]  # fmt: skip
-        div = float(np.mean(divs)) if divs else 0.0
+        return float(np.mean(divs)) if divs else 0.0
+
+    def objective(chosen: list[int]) -> tuple[float, float]:
+        div = mean_divergence(chosen)
         return (1.0 - weight) * float(rel[chosen].sum()) - weight * div, div
 
     if not dims or size == 0:
@@ -197,6 +211,8 @@ def greedy_calibrate(
         dimensions=[d.name for d in dims],
         divergence_before=before,
         divergence_after=after,
+        js_before=mean_divergence(baseline, "js"),
+        js_after=mean_divergence(chosen, "js"),
         kept_input=kept,
         notes=notes,
     )

@@ -57,8 +57,8 @@ def test_openness_zero_calibrates_toward_the_history() -> None:
     assert js["base"] > 0.2  # the base shows US films only
     assert js["calibrated"] <= 0.5 * js["base"]
     assert (
-        calibrated.stats()["target_divergence_after"]
-        < calibrated.stats()["target_divergence_before"]
+        calibrated.stats()["target_js_after"]
+        < calibrated.stats()["target_js_before"]
     )
     assert sorted(scores["calibrated"]) == sorted(float(n) for n in range(1, 13))
 
@@ -78,5 +78,5 @@ def test_calibrated_rankers_over_one_base_share_it_prepared_once() -> None:
     assert rankers[0].base is context.prepared_ranker("bilinear", {"weights": "identity"})
     # each keeps its own figures: scoring through one does not count for the other
     rankers[0].score(case, context)
-    assert "target_divergence_before" in rankers[0].stats()
-    assert "target_divergence_before" not in rankers[1].stats()
+    assert "target_js_before" in rankers[0].stats()
+    assert "target_js_before" not in rankers[1].stats()
