@@ -147,8 +147,9 @@ def greedy_calibrate(
     sorted by it), their `labels` per dimension and each dimension's `targets`.
 
     `relevance_scale` "rank" uses the DCG gain of each candidate's relevance rank instead of
-    its score, "softmax" the softmax of the scores (taken as logits); `order` "relevance" shows the chosen head by relevance; `pool` lets only the
-    `ceil(pool * size)` most relevant candidates into the head."""
+    its score, "softmax" the softmax of the scores (taken as logits); `order` "relevance"
+    shows the chosen head by relevance; `pool` lets only the `ceil(pool * size)` most relevant
+    candidates into the head."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be within [0, 1], not {weight}")
     n = len(relevance)

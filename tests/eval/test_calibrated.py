@@ -56,10 +56,7 @@ def test_openness_zero_calibrates_toward_the_history() -> None:
     }
     assert js["base"] > 0.2  # the base shows US films only
     assert js["calibrated"] <= 0.5 * js["base"]
-    assert (
-        calibrated.stats()["target_js_after"]
-        < calibrated.stats()["target_js_before"]
-    )
+    assert calibrated.stats()["target_js_after"] < calibrated.stats()["target_js_before"]
     assert sorted(scores["calibrated"]) == sorted(float(n) for n in range(1, 13))
 
 
