@@ -65,12 +65,12 @@ class CalibrationSettings(BaseModel):
         description="KL only: the list distribution is mixed with this share of the target.",
     )
     relevance: RelevanceScale = Field(
-        default="minmax",
+        default="rank",
         description="The relevance term, min-max normalised: the first-stage scores, the DCG "
         "gain of their rank, or their softmax.",
     )
     order: HeadOrder = Field(
-        default="greedy",
+        default="relevance",
         description="Order of the calibrated places: greedy's pick order, or the chosen items "
         "by first-stage relevance.",
     )

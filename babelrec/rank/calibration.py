@@ -14,11 +14,11 @@ first-stage scores, of the DCG gain 1 / log2(rank + 2) of the first-stage rank
 (`relevance_scale="rank"`, which reads any first stage alike), or of the scores' softmax
 ("softmax": Steck's probabilities, for scores that are logits, as the hybrid fusion's are).
 `pool` lets only the first-stage top `pool * size` into the calibrated places. The chosen places
-are shown in greedy's pick order (Steck) or, `order="relevance"`, by first-stage relevance: the
-same set, so the same divergence, with the most relevant first. The places after `size` keep the
-input order. If the greedy list scores worse on that objective than the input's own first
-`size` (greedy is not optimal), the input's order is kept: calibration never makes
-the objective worse.
+are shown in greedy's pick order (Steck) or, `order="relevance"`, by first-stage relevance a
+page at a time: each page the same set, so the same divergence, with the most relevant first.
+The places after `size` keep the input order. If the greedy list scores worse on that objective
+than the input's own first `size` (greedy is not optimal), the input's order is kept:
+calibration never makes the objective worse.
 
 An item without a language (or region) counts, in that dimension, as the average candidate: its
 share is spread over the values as the labelled candidates' are (so a list cannot meet a target
@@ -142,14 +142,16 @@ def greedy_calibrate(
     relevance_scale: RelevanceScale = "minmax",
     order: HeadOrder = "greedy",
     pool: float | None = None,
+    page: int | None = None,
 ) -> CalibrationOutcome:
     """The calibrated order of candidates given their relevance (higher first, input assumed
     sorted by it), their `labels` per dimension and each dimension's `targets`.
 
     `relevance_scale` "rank" uses the DCG gain of each candidate's relevance rank instead of
     its score, "softmax" the softmax of the scores (taken as logits); `order` "relevance"
-    shows the chosen head by relevance; `pool` lets only the `ceil(pool * size)` most relevant
-    candidates into the head."""
+    shows the chosen head by relevance, page by page (`page` places at a time, default the whole
+    head, so that each page's prefix is as calibrated as greedy made it); `pool` lets only the
+    `ceil(pool * size)` most relevant candidates into the head."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be within [0, 1], not {weight}")
     n = len(relevance)
@@ -204,7 +206,12 @@ def greedy_calibrate(
     if kept:
         chosen, after = baseline, before
     elif order == "relevance":
-        chosen = sorted(chosen, key=lambda i: int(rank[i]))
+        step = page or size
+        chosen = [
+            i
+            for start in range(0, len(chosen), step)
+            for i in sorted(chosen[start : start + step], key=lambda i: int(rank[i]))
+        ]
     rest = [i for i in range(n) if i not in set(chosen)]
     return CalibrationOutcome(
         order=chosen + rest,
@@ -244,6 +251,7 @@ def calibrate_items(
     size: int,
     openness: float | None = None,
     now: datetime | None = None,
+    page: int | None = None,
 ) -> Calibration:
     """Items (best first, with their relevance) re-ranked toward the user's target distribution.
 
@@ -286,6 +294,7 @@ def calibrate_items(
         relevance_scale=config.relevance,
         order=config.order,
         pool=config.pool,
+        page=page,
     )
     outcome.notes[:0] = [
         f"the user's {dim} affinity is unknown (none stated, none in the history): "
@@ -304,6 +313,7 @@ def calibrate_candidates(
     size: int,
     openness: float | None = None,
     now: datetime | None = None,
+    page: int | None = None,
 ) -> tuple[list[Candidate], Calibration]:
     """First-stage candidates (best first) in calibrated order; relevance is `scores.final`."""
     calibration = calibrate_items(
@@ -315,5 +325,6 @@ def calibrate_candidates(
         size=size,
         openness=openness,
         now=now,
+        page=page,
     )
     return [candidates[i] for i in calibration.order], calibration

@@ -78,6 +78,12 @@ def test_relevance_order_shows_the_same_head_by_relevance_and_pool_bounds_it(
         assert max(head, default=0) < max(shown.size, math.ceil(pool * shown.size))
     if pool == 1.0:
         assert head == list(range(shown.size))
+    # a page at a time: every page holds greedy's picks for it, by relevance
+    paged = greedy_calibrate(relevance, labels, targets, order="relevance", page=3, **run)  # type: ignore[arg-type]
+    for start in range(0, paged.size, 3):
+        page = paged.order[start : min(start + 3, paged.size)]
+        assert set(page) == set(greedy.order[start : min(start + 3, greedy.size)])
+        assert page == sorted(page)
 
 
 @settings(max_examples=100, deadline=None)
