@@ -1,13 +1,21 @@
 """The openness sweep of culture-aware calibration: run the three bundled experiments
-(calibration_mind_mixed, calibration_kmrd, calibration_ml100k), then write the trade-off plot
-and a summary with paired 95% intervals against the uncalibrated first stage (`cosine`), and
-the default the measurement chooses.
+(calibration_mind_mixed, calibration_kmrd, calibration_ml100k), each calibrating the product's
+first stage there (the hybrid on films, the per-item bilinear ranker on news), then write the
+trade-off plot and a summary with paired 95% intervals against that first stage uncalibrated.
 
+    python bench/calibration_sweep.py --tune --limit mind_mixed=300 --limit kmrd=1000 \
+        --limit ml100k=0
     python bench/calibration_sweep.py --limit mind_mixed=300 --limit kmrd=1000 --limit ml100k=0
 
-`--limit NAME=N` evaluates the first N test users of NAME (0: all); `--plot-only` re-reads the
-reports. Output: docs/results/calibration/{NAME/report.json, NAME/report.md, sweep.json,
-tradeoff.png}; the harness's per-ranker scores stay in eval-out/calibration/ (resumable).
+`--tune` runs on validation users only (the test users left out, half the training users
+evaluated against rankers trained on the other half): the algorithm's variants (VARIANTS: the
+relevance term's scale, greedy or relevance order, a pool, JS or KL) at TUNE_OPENNESS and
+TUNE_WEIGHTS, and the experiments' own grid, from which it decides the default; it writes
+OUT/validation/{NAME/report.*, variants.json}. The plain run measures the grid on the test users
+and writes OUT/{NAME/report.json, NAME/report.md, sweep.json, tradeoff.png}, with the default
+validation decided and every setting's goal check on the test users. `--limit NAME=N`
+evaluates the first N test (or validation) users of NAME (0: all); `--plot-only` re-reads the
+reports. The harness's per-ranker scores stay in eval-out/calibration/ (resumable).
 
 Data: setting eval.data_dir (BABELREC_EVAL__DATA_DIR), default ../shared/data. Per dataset,
 the exposure is the share of the top 10 outside the user's language (MIND) or region (films);
@@ -18,10 +26,11 @@ The default is the (openness, weight) that meets the goal on every dataset (cali
 divergence at most half the uncalibrated list's, nDCG@10's paired 95% interval reaching 0 or
 above), with the highest openness, then the best mean nDCG@10 difference, as mode "always";
 when none does, mode "asked" (calibrate only users who set an openness) with the setting that
-halves the divergence everywhere and keeps nDCG@10 on the most datasets. The calibration
+meets it on the most datasets, then halves the divergence on the most. The calibration
 divergence is JS(target || top 10), target = the user's affinity blended with openness over what
-the candidates offer; the harness's JS(history || top 10) is reported beside it (a floor remains
-where the candidates lack the history's countries).
+the candidates offer (JS whichever divergence a variant minimises); the harness's
+JS(history || top 10) is reported beside it (a floor remains where the candidates lack the
+history's countries).
 """
 
 from __future__ import annotations
@@ -217,7 +226,9 @@ def choose_variant(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return {"variant": winner, "options": VARIANTS[winner], "variants": per_variant}
 
 
-def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
+def plot(
+    tables: dict[str, list[dict[str, Any]]], path: Path, default: dict[str, Any] | None = None
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -249,6 +260,11 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
                     ax.annotate(f"{r['openness']:g}", (r[key], r["ndcg@10"]), fontsize=7)
             ax.scatter([base[key]], [base["ndcg@10"]], marker="*", s=160, color="black",
                        label="uncalibrated", zorder=5)  # fmt: skip
+            chosen = [r for r in table if default and (r["openness"], r["weight"])
+                      == (default["openness"], default["weight"])]  # fmt: skip
+            if chosen:
+                ax.scatter([chosen[0][key]], [chosen[0]["ndcg@10"]], s=220, facecolors="none",
+                           edgecolors="red", linewidths=2, label="default", zorder=6)  # fmt: skip
             ax.set_ylabel("nDCG@10")
             ax.set_title(f"{name}: nDCG@10 vs {xlabel.split(':')[0].split(' (')[0]}", fontsize=9)
             ax.set_xlabel(xlabel, fontsize=8)
@@ -315,7 +331,7 @@ def main() -> None:
                   "test_choice": on_test, "goal": goals, "tables": tables}  # fmt: skip
         target = args.out / "sweep.json"
         if tables:
-            plot(tables, args.out / "tradeoff.png")
+            plot(tables, args.out / "tradeoff.png", chosen)
     text = json.dumps(result, indent=2, default=lambda x: None)
     target.write_text(re.sub(r"\bNaN\b", "null", text), encoding="utf-8")
     print(json.dumps({"chosen": chosen, "datasets": meta}, indent=2))
