@@ -42,14 +42,14 @@ class CalibrationSettings(BaseModel):
         "history items at the default openness (always).",
     )
     openness: float = Field(
-        default=0.25,
+        default=0.5,
         ge=0.0,
         le=1.0,
         description="Default openness of users whose profile sets none: 0 keeps to the user's "
         "own languages and regions, 1 spreads evenly over those the candidates offer.",
     )
     weight: float = Field(
-        default=0.99,
+        default=0.95,
         ge=0.0,
         le=1.0,
         description="Steck's lambda: (1 - weight) * relevance - weight * divergence; 0 keeps the "
