@@ -16,6 +16,13 @@ Divergence = Literal["js", "kl"]
 #: Whom calibration re-ranks: nobody, users who set an openness, or every user with history.
 Mode = Literal["off", "asked", "always"]
 Dimension = Literal["language", "region"]
+#: How first-stage scores become the relevance term, min-max normalised: the scores, the DCG
+#: gain 1 / log2(rank + 2) of the first-stage rank (any first stage's scores alike), or the
+#: softmax of the scores (probabilities, when the scores are logits).
+RelevanceScale = Literal["minmax", "rank", "softmax"]
+#: The order of the calibrated places: as greedy picked them (Steck), or by first-stage
+#: relevance (the same set, so the same divergence).
+HeadOrder = Literal["greedy", "relevance"]
 
 
 def _both() -> list[Dimension]:
@@ -35,14 +42,14 @@ class CalibrationSettings(BaseModel):
         "history items at the default openness (always).",
     )
     openness: float = Field(
-        default=0.25,
+        default=0.5,
         ge=0.0,
         le=1.0,
         description="Default openness of users whose profile sets none: 0 keeps to the user's "
         "own languages and regions, 1 spreads evenly over those the candidates offer.",
     )
     weight: float = Field(
-        default=0.99,
+        default=0.95,
         ge=0.0,
         le=1.0,
         description="Steck's lambda: (1 - weight) * relevance - weight * divergence; 0 keeps the "
@@ -56,6 +63,22 @@ class CalibrationSettings(BaseModel):
         gt=0.0,
         lt=1.0,
         description="KL only: the list distribution is mixed with this share of the target.",
+    )
+    relevance: RelevanceScale = Field(
+        default="rank",
+        description="The relevance term, min-max normalised: the first-stage scores, the DCG "
+        "gain of their rank, or their softmax.",
+    )
+    order: HeadOrder = Field(
+        default="relevance",
+        description="Order of the calibrated places: greedy's pick order, or the chosen items "
+        "by first-stage relevance.",
+    )
+    pool: float | None = Field(
+        default=None,
+        ge=1.0,
+        description="Only the first-stage top `pool * size` may fill the calibrated places; "
+        "None: every candidate.",
     )
     dimensions: list[Dimension] = Field(
         default_factory=_both,

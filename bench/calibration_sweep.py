@@ -1,13 +1,21 @@
 """The openness sweep of culture-aware calibration: run the three bundled experiments
-(calibration_mind_mixed, calibration_kmrd, calibration_ml100k), then write the trade-off plot
-and a summary with paired 95% intervals against the uncalibrated first stage (`cosine`), and
-the default the measurement chooses.
+(calibration_mind_mixed, calibration_kmrd, calibration_ml100k), each calibrating the product's
+first stage there (the hybrid on films, the per-item bilinear ranker on news), then write the
+trade-off plot and a summary with paired 95% intervals against that first stage uncalibrated.
 
+    python bench/calibration_sweep.py --tune --limit mind_mixed=300 --limit kmrd=1000 \
+        --limit ml100k=0
     python bench/calibration_sweep.py --limit mind_mixed=300 --limit kmrd=1000 --limit ml100k=0
 
-`--limit NAME=N` evaluates the first N test users of NAME (0: all); `--plot-only` re-reads the
-reports. Output: docs/results/calibration/{NAME/report.json, NAME/report.md, sweep.json,
-tradeoff.png}; the harness's per-ranker scores stay in eval-out/calibration/ (resumable).
+`--tune` runs on validation users only (the test users left out, half the training users
+evaluated against rankers trained on the other half): the algorithm's variants (VARIANTS: the
+relevance term's scale, greedy or relevance order, a pool, JS or KL) at TUNE_OPENNESS and
+TUNE_WEIGHTS, and the experiments' own grid, from which it decides the default; it writes
+OUT/validation/{NAME/report.*, variants.json}. The plain run measures the grid on the test users
+and writes OUT/{NAME/report.json, NAME/report.md, sweep.json, tradeoff.png}, with the default
+validation decided and every setting's goal check on the test users. `--limit NAME=N`
+evaluates the first N test (or validation) users of NAME (0: all); `--plot-only` re-reads the
+reports. The harness's per-ranker scores stay in eval-out/calibration/ (resumable).
 
 Data: setting eval.data_dir (BABELREC_EVAL__DATA_DIR), default ../shared/data. Per dataset,
 the exposure is the share of the top 10 outside the user's language (MIND) or region (films);
@@ -18,10 +26,11 @@ The default is the (openness, weight) that meets the goal on every dataset (cali
 divergence at most half the uncalibrated list's, nDCG@10's paired 95% interval reaching 0 or
 above), with the highest openness, then the best mean nDCG@10 difference, as mode "always";
 when none does, mode "asked" (calibrate only users who set an openness) with the setting that
-halves the divergence everywhere and keeps nDCG@10 on the most datasets. The calibration
+meets it on the most datasets, then halves the divergence on the most. The calibration
 divergence is JS(target || top 10), target = the user's affinity blended with openness over what
-the candidates offer; the harness's JS(history || top 10) is reported beside it (a floor remains
-where the candidates lack the history's countries).
+the candidates offer (JS whichever divergence a variant minimises); the harness's
+JS(history || top 10) is reported beside it (a floor remains where the candidates lack the
+history's countries).
 """
 
 from __future__ import annotations
@@ -42,12 +51,44 @@ DATASETS = {  # experiment -> (exposure metric, calibration metric)
     "kmrd": ("cross_regional@10", "calibration_js@10"),
     "ml100k": ("cross_regional@10", "calibration_js@10"),
 }
-BASELINE = "cosine"
-LABEL = re.compile(r"cal-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)")
+LABEL = re.compile(r"(?:(?P<v>[\w-]+):)?cal-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)")
+#: Variants of the algorithm compared on validation users (`--tune`), on top of the
+#: experiment's calibration options: Steck's greedy as published, and what may trade better.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "steck": {"relevance": "minmax", "order": "greedy", "divergence": "js"},
+    "sorted": {"relevance": "minmax", "order": "relevance", "divergence": "js"},
+    "rank": {"relevance": "rank", "order": "relevance", "divergence": "js"},
+    "softmax": {"relevance": "softmax", "order": "relevance", "divergence": "js"},
+    "sorted-pool3": {"relevance": "minmax", "order": "relevance", "pool": 3.0, "divergence": "js"},
+    "sorted-kl": {"relevance": "minmax", "order": "relevance", "divergence": "kl"},
+}
+TUNE_OPENNESS = (0.0, 0.25)
+TUNE_WEIGHTS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
-def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
-    """Run one experiment in `work` (scores, resumable) and copy its report to `out`."""
+def tuning_rankers(experiment: Any) -> list[Any]:
+    """The experiment's own rankers (the first stage and the grid), then every variant at
+    TUNE_OPENNESS and TUNE_WEIGHTS."""
+    from babelrec.eval.experiment import RankerConfig
+
+    calibrated = next(r for r in experiment.rankers if r.name == "calibrated")
+    shared = {k: v for k, v in calibrated.options.items()
+              if k in ("base", "base_options", "size", "dimensions")}  # fmt: skip
+    out = list(experiment.rankers)
+    for variant, options in VARIANTS.items():
+        for openness in TUNE_OPENNESS:
+            for weight in TUNE_WEIGHTS:
+                out.append(RankerConfig(
+                    name="calibrated",
+                    label=f"{variant}:cal-o{openness:g}-w{weight:g}",
+                    options={**shared, **options, "openness": openness, "weight": weight},
+                ))  # fmt: skip
+    return out
+
+
+def run(name: str, limit: int | None, out: Path, work: Path, tune: bool = False) -> dict[str, Any]:
+    """Run one experiment in `work` (scores, resumable) and copy its report to `out`; `tune`:
+    the algorithm's variants on validation users (training users only) instead."""
     import shutil
 
     from babelrec.eval.experiment import load_experiment
@@ -59,6 +100,8 @@ def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
         EVAL_RANKERS.register("calibrated", "babelrec.eval.calibrated:CalibratedEvalRanker")
     settings = Settings()
     experiment = load_experiment(f"calibration_{name}.yaml")
+    if tune:
+        experiment = experiment.model_copy(update={"rankers": tuning_rankers(experiment)})
     summary: dict[str, Any] = run_experiment(
         experiment,
         out_dir=work / name,
@@ -66,6 +109,7 @@ def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
         data_dir=settings.eval.data_dir,
         cache_dir=settings.cache_dir,
         progress=False,
+        validation=tune,
     )
     (out / name).mkdir(parents=True, exist_ok=True)
     for kept in ("report.json", "report.md"):
@@ -76,24 +120,26 @@ def run(name: str, limit: int | None, out: Path, work: Path) -> dict[str, Any]:
 def rows(name: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
     exposure, js = DATASETS[name]
     against = summary["comparisons"]["against"]
+    baseline = summary["comparisons"]["baseline"]
     out = []
     for result in summary["results"]:
         label, metrics, stats = result["ranker"], result["metrics"], result["stats"]
         match = LABEL.fullmatch(label)
         row: dict[str, Any] = {
             "ranker": label,
+            "variant": (match["v"] or None) if match else None,
             "openness": float(match["o"]) if match else None,
             "weight": float(match["w"]) if match else None,
             "ndcg@10": metrics["ndcg@10"],
             "exposure@10": metrics[exposure],
             "history_js@10": metrics[js],
             # JS(target || top 10), the divergence calibration minimises, before and after
-            "target_js_before": stats.get("target_divergence_before"),
-            "target_js_after": stats.get("target_divergence_after"),
+            "target_js_before": stats.get("target_js_before"),
+            "target_js_after": stats.get("target_js_after"),
         }
         if row["target_js_before"]:
             row["target_js_ratio"] = row["target_js_after"] / row["target_js_before"]
-        if label != BASELINE:
+        if label != baseline:
             paired = against[label]
             for key, metric in (
                 ("ndcg@10", "ndcg@10"),
@@ -115,36 +161,74 @@ def holds_ndcg(row: dict[str, Any]) -> bool:
 
 
 def choose(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """The goal per (openness, weight) and dataset, and the defaults it leads to: mode "always"
-    when one setting meets the goal everywhere (the highest such openness, then the best mean
-    nDCG@10 difference), else mode "asked" with the setting that halves JS everywhere and holds
-    nDCG@10 on the most datasets (then the best mean nDCG@10 difference)."""
-    grid = sorted({(r["openness"], r["weight"]) for t in tables.values() for r in t if r["weight"]})
+    """The goal per (openness, weight) of the grid and dataset, and the defaults it leads to:
+    mode "always" when one setting meets the goal (JS halved and nDCG@10 held) everywhere (the
+    highest such openness, then the best mean nDCG@10 difference), else mode "asked" with the
+    setting that meets it on the most datasets, then halves JS on the most, then has the best
+    mean nDCG@10 difference."""
+    grid = sorted({(r["openness"], r["weight"]) for t in tables.values() for r in t
+                   if r["weight"] is not None and r["variant"] is None})  # fmt: skip
     goals: list[dict[str, Any]] = []
     for openness, weight in grid:
         per = {
-            name: next(r for r in t if (r["openness"], r["weight"]) == (openness, weight))
+            name: next(r for r in t if r["variant"] is None
+                       and (r["openness"], r["weight"]) == (openness, weight))
             for name, t in tables.items()
-        }
+        }  # fmt: skip
         goals.append({
             "openness": openness,
             "weight": weight,
             "js_halved": {n: halves_js(r) for n, r in per.items()},
             "ndcg_held": {n: holds_ndcg(r) for n, r in per.items()},
+            "met": {n: halves_js(r) and holds_ndcg(r) for n, r in per.items()},
             "mean_ndcg@10_diff": sum(r["ndcg@10_diff"][0] for r in per.values()) / len(per),
         })  # fmt: skip
-    everywhere = [g for g in goals if all(g["js_halved"].values()) and all(g["ndcg_held"].values())]
+    everywhere = [g for g in goals if all(g["met"].values())]
     if everywhere:
         best = max(everywhere, key=lambda g: (g["openness"], g["mean_ndcg@10_diff"]))
         mode = "always"
     else:
-        halving = [g for g in goals if all(g["js_halved"].values())] or goals
-        best = max(halving, key=lambda g: (sum(g["ndcg_held"].values()), g["mean_ndcg@10_diff"]))
+        best = max(goals, key=lambda g: (sum(g["met"].values()), sum(g["js_halved"].values()),
+                                         g["mean_ndcg@10_diff"]))  # fmt: skip
         mode = "asked"
     return {"mode": mode, "openness": best["openness"], "weight": best["weight"], "goal": goals}
 
 
-def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
+def choose_variant(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per variant and dataset, the setting that halves JS with the best nDCG@10 difference; the
+    variant that halves JS on the most datasets, then holds nDCG@10 (interval reaching 0) with
+    it on the most, then has the best mean difference, wins. Read on validation users only."""
+    per_variant: dict[str, dict[str, Any]] = {}
+    for variant in VARIANTS:
+        best: dict[str, Any] = {}
+        for name, table in tables.items():
+            halving = [r for r in table if r["variant"] == variant and halves_js(r)]
+            pick = max(halving, key=lambda r: r["ndcg@10_diff"][0], default=None)
+            best[name] = None if pick is None else {
+                "openness": pick["openness"],
+                "weight": pick["weight"],
+                "ndcg@10_diff": pick["ndcg@10_diff"],
+                "target_js_ratio": pick["target_js_ratio"],
+                "ndcg_held": holds_ndcg(pick),
+            }  # fmt: skip
+        per_variant[variant] = {
+            "per_dataset": best,
+            "held": sum(bool(b and b["ndcg_held"]) for b in best.values()),
+            "halved": sum(b is not None for b in best.values()),
+            "mean_ndcg@10_diff": sum(b["ndcg@10_diff"][0] if b else -1.0 for b in best.values())
+            / max(len(best), 1),
+        }
+    winner = max(
+        per_variant,
+        key=lambda v: (per_variant[v]["halved"], per_variant[v]["held"],
+                       per_variant[v]["mean_ndcg@10_diff"]),
+    )  # fmt: skip
+    return {"variant": winner, "options": VARIANTS[winner], "variants": per_variant}
+
+
+def plot(
+    tables: dict[str, list[dict[str, Any]]], path: Path, default: dict[str, Any] | None = None
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,7 +236,8 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
 
     fig, axes = plt.subplots(len(tables), 3, figsize=(15, 3.8 * len(tables)), squeeze=False)
     for row_axes, (name, table) in zip(axes, tables.items(), strict=True):
-        base = next(r for r in table if r["ranker"] == BASELINE)
+        base = next(r for r in table if r["weight"] is None)
+        table = [r for r in table if r["variant"] is None]  # the grid, not the tuning variants
         weights = sorted({r["weight"] for r in table if r["weight"] is not None})
         exposure_name, js_name = DATASETS[name]
         base["target_js_ratio"] = 1.0
@@ -175,6 +260,11 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
                     ax.annotate(f"{r['openness']:g}", (r[key], r["ndcg@10"]), fontsize=7)
             ax.scatter([base[key]], [base["ndcg@10"]], marker="*", s=160, color="black",
                        label="uncalibrated", zorder=5)  # fmt: skip
+            chosen = [r for r in table if default and (r["openness"], r["weight"])
+                      == (default["openness"], default["weight"])]  # fmt: skip
+            if chosen:
+                ax.scatter([chosen[0][key]], [chosen[0]["ndcg@10"]], s=220, facecolors="none",
+                           edgecolors="red", linewidths=2, label="default", zorder=6)  # fmt: skip
             ax.set_ylabel("nDCG@10")
             ax.set_title(f"{name}: nDCG@10 vs {xlabel.split(':')[0].split(' (')[0]}", fontsize=9)
             ax.set_xlabel(xlabel, fontsize=8)
@@ -191,16 +281,24 @@ def main() -> None:
     parser.add_argument("--limit", action="append", default=[], help="NAME=N test users")
     parser.add_argument("--only", action="append", default=[], help="run only these datasets")
     parser.add_argument("--plot-only", action="store_true")
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="compare the algorithm's variants on validation users (half the training users "
+        "against rankers trained on the other half); writes OUT/validation/",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--work", type=Path, default=ROOT / "eval-out" / "calibration")
     args = parser.parse_args()
     limits = {k: int(v) or None for k, v in (item.split("=", 1) for item in args.limit)}
+    if args.tune:
+        args.out, args.work = args.out / "validation", args.work / "validation"
     tables: dict[str, list[dict[str, Any]]] = {}
     meta: dict[str, Any] = {}
     for name in DATASETS:
         report = args.out / name / "report.json"
         if not args.plot_only and (not args.only or name in args.only):
-            run(name, limits.get(name), args.out, args.work)
+            run(name, limits.get(name), args.out, args.work, tune=args.tune)
         if not report.exists():
             continue
         summary = json.loads(report.read_text(encoding="utf-8"))
@@ -212,20 +310,36 @@ def main() -> None:
             "exposure_metric": DATASETS[name][0],
             "calibration_metric": DATASETS[name][1],
         }
-    chosen = choose(tables) if tables else None
-    goals = chosen.pop("goal") if chosen else []
-    result = {"datasets": meta, "default": chosen, "goal": goals, "tables": tables}
     args.out.mkdir(parents=True, exist_ok=True)
+    chosen: dict[str, Any] | None = None
+    if args.tune:  # the algorithm and the default, both decided on validation users
+        chosen = choose(tables) if tables else None
+        goals = chosen.pop("goal") if chosen else []
+        variant = choose_variant(tables) if tables else None
+        result = {"datasets": meta, "default": chosen, "variant": variant, "goal": goals,
+                  "tables": tables}  # fmt: skip
+        target = args.out / "variants.json"
+    else:  # test users: every setting's goal check, and the default validation chose
+        decided = args.out / "validation" / "variants.json"
+        if decided.exists():
+            chosen = json.loads(decided.read_text(encoding="utf-8"))["default"]
+        on_test = choose(tables) if tables else None
+        goals = on_test.pop("goal") if on_test else []
+        at_default = next((g for g in goals if chosen and (g["openness"], g["weight"])
+                           == (chosen["openness"], chosen["weight"])), None)  # fmt: skip
+        result = {"datasets": meta, "default": chosen, "default_on_test": at_default,
+                  "test_choice": on_test, "goal": goals, "tables": tables}  # fmt: skip
+        target = args.out / "sweep.json"
+        if tables:
+            plot(tables, args.out / "tradeoff.png", chosen)
     text = json.dumps(result, indent=2, default=lambda x: None)
-    (args.out / "sweep.json").write_text(re.sub(r"\bNaN\b", "null", text), encoding="utf-8")
-    if tables:
-        plot(tables, args.out / "tradeoff.png")
-    print(json.dumps({"default": chosen, "datasets": meta}, indent=2))
+    target.write_text(re.sub(r"\bNaN\b", "null", text), encoding="utf-8")
+    print(json.dumps({"chosen": chosen, "datasets": meta}, indent=2))
     for name, table in tables.items():
         print(f"\n{name}")
         for r in table:
             diff = r.get("ndcg@10_diff", [math.nan] * 3)
-            print(f"  {r['ranker']:>16}  ndcg@10 {r['ndcg@10']:.4f} "
+            print(f"  {r['ranker']:>26}  ndcg@10 {r['ndcg@10']:.4f} "
                   f"[{diff[1]:+.4f}, {diff[2]:+.4f}]  exposure {r['exposure@10']:.3f}  "
                   f"history js {r['history_js@10']:.4f}  "
                   f"target js x{r.get('target_js_ratio', 1.0):.2f}")  # fmt: skip

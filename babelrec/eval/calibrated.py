@@ -1,5 +1,8 @@
 """`calibrated`: a base ranker's list re-ranked by culture-aware calibration at an openness.
 
+The base is prepared once per run and shared by every calibrated ranker over it
+(`EvalContext.prepared_ranker`), so a sweep of many settings over a hybrid trains one hybrid.
+
 The user is the case's stated language and region with its history; the base ranker's scores
 are the relevance (`babelrec.rank.calibration`). The calibrated order becomes the scores (first
 place highest), so every metric reads the calibrated list. Not pointwise: a candidate's place
@@ -36,7 +39,10 @@ class CalibratedEvalRanker(EvalRanker):
         size: int = 10,
         **calibration: Any,
     ) -> None:
-        self.base = build_ranker(base, dict(base_options or {}))
+        self.base_name = base
+        self.base_options = dict(base_options or {})
+        build_ranker(base, dict(self.base_options))  # a bad base fails here, not at prepare
+        self.base: EvalRanker | None = None
         self.config = CalibrationSettings(openness=openness, size=size, **calibration)
         self.size = size
         self._before: list[float] = []
@@ -45,9 +51,11 @@ class CalibratedEvalRanker(EvalRanker):
         self._notes: dict[str, int] = {}
 
     def prepare(self, context: EvalContext) -> None:
-        self.base.prepare(context)
+        # the calibrated variants of one run share one prepared base (a hybrid takes minutes)
+        self.base = context.prepared_ranker(self.base_name, self.base_options)
 
     def score(self, case: EvalCase, context: EvalContext) -> list[float]:
+        assert self.base is not None, "prepare() first"
         base = np.asarray(self.base.score(case, context), dtype=float)
         order = [int(i) for i in np.argsort(-base, kind="stable")]
         items = context.dataset.items
@@ -67,9 +75,9 @@ class CalibratedEvalRanker(EvalRanker):
             openness=self.config.openness,
         )
         outcome = calibration.outcome
-        if outcome.divergence_before is not None and outcome.divergence_after is not None:
-            self._before.append(outcome.divergence_before)
-            self._after.append(outcome.divergence_after)
+        if outcome.js_before is not None and outcome.js_after is not None:
+            self._before.append(outcome.js_before)  # JS, even where KL is minimised
+            self._after.append(outcome.js_after)
         self._kept += outcome.kept_input
         for note in calibration.notes:
             key = note.split(":")[0]
@@ -80,8 +88,8 @@ class CalibratedEvalRanker(EvalRanker):
         return scores
 
     def stats(self) -> dict[str, float]:
-        out = {**self.base.stats(), "kept_input_cases": float(self._kept)}
+        out = {**(self.base.stats() if self.base else {}), "kept_input_cases": float(self._kept)}
         if self._before:
-            out["target_divergence_before"] = float(np.mean(self._before))
-            out["target_divergence_after"] = float(np.mean(self._after))
+            out["target_js_before"] = float(np.mean(self._before))
+            out["target_js_after"] = float(np.mean(self._after))
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Sequence
@@ -35,6 +36,26 @@ class EvalContext:
     seed: int = 0
     test_cases: list[EvalCase] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Rankers prepared on this context, by (name, options); `dataclasses.replace` (other
+    # vectors or training cases) starts an empty one, so nothing prepared elsewhere leaks in.
+    _prepared: dict[str, EvalRanker] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def prepared_ranker(self, name: str, options: dict[str, Any] | None = None) -> EvalRanker:
+        """The ranker `name` with `options`, prepared on this context once and shared by every
+        caller (a base several rankers build on, e.g. the calibrated variants of one run).
+        Shared rankers must score without per-case state."""
+        key = _ranker_key(name, options or {})
+        if key not in self._prepared:
+            ranker = build_ranker(name, dict(options or {}))
+            ranker.prepare(self)
+            self._prepared[key] = ranker
+        return self._prepared[key]
+
+    def share(self, name: str, options: dict[str, Any], ranker: EvalRanker) -> None:
+        """Offer an already prepared ranker to `prepared_ranker` (the first one stays)."""
+        self._prepared.setdefault(_ranker_key(name, options), ranker)
 
     def user_vector(self, case: EvalCase) -> np.ndarray | None:
         known = [self.vectors[i] for i in case.history if i in self.vectors]
@@ -62,6 +83,10 @@ class EvalRanker(ABC):
     def stats(self) -> dict[str, float]:
         """Ranker-specific figures for the report (e.g. LLM tokens per user)."""
         return {}
+
+
+def _ranker_key(name: str, options: dict[str, Any]) -> str:
+    return json.dumps([name, options], sort_keys=True, default=str)
 
 
 def _case_seed(seed: int, case_id: str) -> int:

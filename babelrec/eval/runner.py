@@ -126,6 +126,7 @@ def score_with(
     ranker = build_ranker(config.name, dict(config.options))
     started = time.perf_counter()
     ranker.prepare(context)
+    context.share(config.name, config.options, ranker)
     scores: dict[str, list[float]] = {}
     iterator: Any = cases
     if progress:
@@ -214,8 +215,13 @@ def run_experiment(
     data_dir: Path | None = None,
     cache_dir: Path = DEFAULT_CACHE_DIR,
     progress: bool = True,
+    validation: bool = False,
 ) -> dict[str, Any]:
-    """Run every ranker of `experiment` and write report.json, report.md and plots to `out_dir`."""
+    """Run every ranker of `experiment` and write report.json, report.md and plots to `out_dir`.
+
+    `validation`: leave the test users out altogether and evaluate half of the training users
+    (split by user, seeded) against rankers trained on the other half, for tuning a setting
+    without looking at the test users."""
     from babelrec.eval.report import write_report
 
     started = time.perf_counter()
@@ -232,6 +238,8 @@ def run_experiment(
     else:
         protocol = make_cases(experiment, dataset, cache_dir)
     train, test = split_cases(protocol.cases, experiment.test_fraction, experiment.seed)
+    if validation:
+        train, test = split_cases(train, 0.5, experiment.seed + 1)
     if limit is not None:
         test = test[:limit]
         train = train[: max(limit, 1) * 2]
@@ -259,14 +267,18 @@ def run_experiment(
         embed_translations(embedder, [dataset.items[i] for i in needed], progress=progress),
     )
 
+    contexts: dict[str, EvalContext] = {}  # one per space: rankers share what it prepared
+
     def context_for(space: str) -> EvalContext:
-        return EvalContext(
-            dataset=dataset,
-            vectors=spaces.vectors(space),
-            train_cases=train,
-            test_cases=all_test,
-            seed=experiment.seed,
-        )
+        if space not in contexts:
+            contexts[space] = EvalContext(
+                dataset=dataset,
+                vectors=spaces.vectors(space),
+                train_cases=train,
+                test_cases=all_test,
+                seed=experiment.seed,
+            )
+        return contexts[space]
 
     user_language = {c.case_id: c.user_language or "?" for c in test}
     target_language = {c.case_id: _target_language(c, dataset) for c in test}
@@ -338,6 +350,7 @@ def run_experiment(
             "test_cases_before_sampling": len(all_test),
             "foreign_candidate_share": foreign_candidate_share(test, dataset),
             "limit": limit,
+            "validation": validation,
         },
         "results": [
             {"ranker": label, "metrics": r["metrics"], "stats": r["stats"]}

@@ -350,7 +350,10 @@ class Recommender:
             return candidates, ""
         started = time.perf_counter()
         size = config.size or max(k, self.settings.rerank.top)
-        ordered, calibration = calibrate_candidates(user, candidates, history, config, size=size)
+        # shown by relevance a page of k at a time: the first k stay calibrated
+        ordered, calibration = calibrate_candidates(
+            user, candidates, history, config, size=size, page=k
+        )
         warnings.extend(f"calibration: {note}" for note in calibration.notes)
         timings["calibrate"] = time.perf_counter() - started
         if not calibration.outcome.dimensions:

@@ -9,10 +9,16 @@ the leading `size` places one item at a time, each time taking the candidate tha
 
 where p is the target, q the list's distribution with the candidate added, and D the
 Jensen-Shannon divergence (base 2, in [0, 1]) or Kullback-Leibler with q mixed with a small
-share of p (Steck's smoothing). Relevance is min-max normalised over the pool. The places after
-`size` keep the input order. If the greedy list scores worse on that objective than the input's
-own first `size` (greedy is not optimal), the input's order is kept: calibration never makes
-the objective worse.
+share of p (Steck's smoothing). Relevance is min-max normalised over the candidates: of the
+first-stage scores, of the DCG gain 1 / log2(rank + 2) of the first-stage rank
+(`relevance_scale="rank"`, which reads any first stage alike), or of the scores' softmax
+("softmax": Steck's probabilities, for scores that are logits, as the hybrid fusion's are).
+`pool` lets only the first-stage top `pool * size` into the calibrated places. The chosen places
+are shown in greedy's pick order (Steck) or, `order="relevance"`, by first-stage relevance a
+page at a time: each page the same set, so the same divergence, with the most relevant first.
+The places after `size` keep the input order. If the greedy list scores worse on that objective
+than the input's own first `size` (greedy is not optimal), the input's order is kept:
+calibration never makes the objective worse.
 
 An item without a language (or region) counts, in that dimension, as the average candidate: its
 share is spread over the values as the labelled candidates' are (so a list cannot meet a target
@@ -25,10 +31,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import ceil
 
 import numpy as np
 
-from babelrec.culture_settings import CalibrationSettings, Dimension, Divergence
+from babelrec.culture_settings import (
+    CalibrationSettings,
+    Dimension,
+    Divergence,
+    HeadOrder,
+    RelevanceScale,
+)
 from babelrec.models import Candidate, Item, UserProfile
 from babelrec.rank.affinity import CultureAffinity, estimate_affinity, target_distribution
 
@@ -44,6 +57,9 @@ class CalibrationOutcome:
     dimensions: list[str] = field(default_factory=list)
     divergence_before: float | None = None
     divergence_after: float | None = None
+    # the Jensen-Shannon divergence of the head, whichever divergence was minimised
+    js_before: float | None = None
+    js_after: float | None = None
     kept_input: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -123,9 +139,19 @@ def greedy_calibrate(
     size: int,
     kind: Divergence = "js",
     smoothing: float = 0.01,
+    relevance_scale: RelevanceScale = "minmax",
+    order: HeadOrder = "greedy",
+    pool: float | None = None,
+    page: int | None = None,
 ) -> CalibrationOutcome:
     """The calibrated order of candidates given their relevance (higher first, input assumed
-    sorted by it), their `labels` per dimension and each dimension's `targets`."""
+    sorted by it), their `labels` per dimension and each dimension's `targets`.
+
+    `relevance_scale` "rank" uses the DCG gain of each candidate's relevance rank instead of
+    its score, "softmax" the softmax of the scores (taken as logits); `order` "relevance"
+    shows the chosen head by relevance, page by page (`page` places at a time, default the whole
+    head, so that each page's prefix is as calibrated as greedy made it); `pool` lets only the
+    `ceil(pool * size)` most relevant candidates into the head."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be within [0, 1], not {weight}")
     n = len(relevance)
@@ -135,24 +161,34 @@ def greedy_calibrate(
     rel = np.asarray(relevance, dtype=float)
     if n and not np.all(np.isfinite(rel)):
         raise ValueError("relevance scores must be finite")
+    ranked = np.argsort(-rel, kind="stable")
+    rank = np.empty(n, dtype=int)
+    rank[ranked] = np.arange(n)
+    if relevance_scale == "rank":
+        rel = 1.0 / np.log2(rank + 2.0)
+    elif relevance_scale == "softmax" and n:
+        rel = np.exp(rel - rel.max())  # each candidate's probability over the top one's
     span = float(rel.max() - rel.min()) if n else 0.0
     rel = (rel - rel.min()) / span if span > _EPS else np.zeros(n)
-    baseline = [int(i) for i in np.argsort(-rel, kind="stable")[:size]]
+    baseline = [int(i) for i in ranked[:size]]
 
-    def objective(chosen: list[int]) -> tuple[float, float]:
+    def mean_divergence(chosen: list[int], kind: Divergence = kind) -> float:
         divs = [
             divergence(d.target, d.shares(d.onehot[chosen].sum(axis=0, keepdims=True)), kind,
                        smoothing)[0]
             for d in dims
         ]  # fmt: skip
-        div = float(np.mean(divs)) if divs else 0.0
+        return float(np.mean(divs)) if divs else 0.0
+
+    def objective(chosen: list[int]) -> tuple[float, float]:
+        div = mean_divergence(chosen)
         return (1.0 - weight) * float(rel[chosen].sum()) - weight * div, div
 
     if not dims or size == 0:
-        order = baseline + [i for i in range(n) if i not in set(baseline)]
-        return CalibrationOutcome(order=order, size=size, notes=notes)
+        kept_order = baseline + [i for i in range(n) if i not in set(baseline)]
+        return CalibrationOutcome(order=kept_order, size=size, notes=notes)
     chosen: list[int] = []
-    remaining = np.ones(n, dtype=bool)
+    remaining = np.ones(n, dtype=bool) if pool is None else rank < max(size, ceil(pool * size))
     counts = [np.zeros(len(d.target)) for d in dims]
     for _ in range(size):
         rows = np.flatnonzero(remaining)
@@ -169,6 +205,13 @@ def greedy_calibrate(
     kept = greedy_score < base_score - 1e-12
     if kept:
         chosen, after = baseline, before
+    elif order == "relevance":
+        step = page or size
+        chosen = [
+            i
+            for start in range(0, len(chosen), step)
+            for i in sorted(chosen[start : start + step], key=lambda i: int(rank[i]))
+        ]
     rest = [i for i in range(n) if i not in set(chosen)]
     return CalibrationOutcome(
         order=chosen + rest,
@@ -176,6 +219,8 @@ def greedy_calibrate(
         dimensions=[d.name for d in dims],
         divergence_before=before,
         divergence_after=after,
+        js_before=mean_divergence(baseline, "js"),
+        js_after=mean_divergence(chosen, "js"),
         kept_input=kept,
         notes=notes,
     )
@@ -206,6 +251,7 @@ def calibrate_items(
     size: int,
     openness: float | None = None,
     now: datetime | None = None,
+    page: int | None = None,
 ) -> Calibration:
     """Items (best first, with their relevance) re-ranked toward the user's target distribution.
 
@@ -245,6 +291,10 @@ def calibrate_items(
         size=size,
         kind=config.divergence,
         smoothing=config.kl_smoothing,
+        relevance_scale=config.relevance,
+        order=config.order,
+        pool=config.pool,
+        page=page,
     )
     outcome.notes[:0] = [
         f"the user's {dim} affinity is unknown (none stated, none in the history): "
@@ -263,6 +313,7 @@ def calibrate_candidates(
     size: int,
     openness: float | None = None,
     now: datetime | None = None,
+    page: int | None = None,
 ) -> tuple[list[Candidate], Calibration]:
     """First-stage candidates (best first) in calibrated order; relevance is `scores.final`."""
     calibration = calibrate_items(
@@ -274,5 +325,6 @@ def calibrate_candidates(
         size=size,
         openness=openness,
         now=now,
+        page=page,
     )
     return [candidates[i] for i in calibration.order], calibration

@@ -56,8 +56,24 @@ def test_openness_zero_calibrates_toward_the_history() -> None:
     }
     assert js["base"] > 0.2  # the base shows US films only
     assert js["calibrated"] <= 0.5 * js["base"]
-    assert (
-        calibrated.stats()["target_divergence_after"]
-        < calibrated.stats()["target_divergence_before"]
-    )
+    assert calibrated.stats()["target_js_after"] < calibrated.stats()["target_js_before"]
     assert sorted(scores["calibrated"]) == sorted(float(n) for n in range(1, 13))
+
+
+def test_calibrated_rankers_over_one_base_share_it_prepared_once() -> None:
+    context, case = _context()
+    rankers = [
+        EVAL_RANKERS.get("calibrated")(
+            base="bilinear", base_options={"weights": "identity"}, openness=o, weight=0.99,
+            size=4, dimensions=["region"], order="relevance",
+        )
+        for o in (0.0, 1.0)
+    ]  # fmt: skip
+    for ranker in rankers:
+        ranker.prepare(context)
+    assert rankers[0].base is rankers[1].base
+    assert rankers[0].base is context.prepared_ranker("bilinear", {"weights": "identity"})
+    # each keeps its own figures: scoring through one does not count for the other
+    rankers[0].score(case, context)
+    assert "target_js_before" in rankers[0].stats()
+    assert "target_js_before" not in rankers[1].stats()

@@ -247,3 +247,47 @@ def test_two_data_folders_evaluated_one_after_the_other_give_two_results(
 
 def metrics(summary: dict[str, Any]) -> str:
     return json.dumps([r["metrics"] for r in summary["results"]])
+
+
+def test_calibrated_variants_share_one_prepared_base_and_validation_leaves_test_users_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from babelrec.eval.rankers import BilinearEvalRanker, EvalContext
+
+    prepared: list[int] = []
+    real = BilinearEvalRanker.prepare
+
+    def counting(self: BilinearEvalRanker, context: EvalContext) -> None:
+        prepared.append(len(context.train_cases))
+        real(self, context)
+
+    monkeypatch.setattr(BilinearEvalRanker, "prepare", counting)
+    base = {"weights": "learned", "epochs": 1}
+    experiment = Experiment.model_validate({
+        "name": "shared-base",
+        "dataset": "ml100k",
+        "protocol": {"kind": "leave-last-out", "min_history": 1, "negatives": 10},
+        "embedder": "hashing",
+        "rankers": [{"name": "bilinear", "options": base}] + [
+            {"name": "calibrated", "label": f"cal-{w}",
+             "options": {"base": "bilinear", "base_options": base, "weight": w}}
+            for w in (0.5, 0.9, 0.99)
+        ],
+        "baseline": "bilinear",
+        "penalty_cases": 0,
+    })  # fmt: skip
+    data = write_ml100k_folder(tmp_path / "data", seed=3, users=60)
+    run = {"data_dir": data, "cache_dir": tmp_path / "cache", "progress": False}
+    test = run_experiment(experiment, out_dir=tmp_path / "test", **run)  # type: ignore[arg-type]
+    assert len(prepared) == 1  # one base for the uncalibrated ranker and three calibrated ones
+    assert {r["ranker"] for r in test["results"]} == {"bilinear", "cal-0.5", "cal-0.9", "cal-0.99"}
+
+    # validation: half the training users evaluated, trained on the other half
+    valid = run_experiment(experiment, out_dir=tmp_path / "valid", validation=True, **run)  # type: ignore[arg-type]
+    assert valid["protocol"]["validation"] and not test["protocol"]["validation"]
+    assert len(prepared) == 2 and prepared[1] < prepared[0]
+    scored = {
+        name: set(json.loads((tmp_path / name / "scores" / "bilinear.json").read_text())["scores"])
+        for name in ("test", "valid")
+    }
+    assert scored["valid"] and scored["valid"].isdisjoint(scored["test"])

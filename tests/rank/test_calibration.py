@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -57,6 +59,46 @@ def test_at_full_weight_divergence_never_grows(case: tuple, size: int, kind: str
     if out.dimensions:
         assert out.divergence_after is not None and out.divergence_before is not None
         assert out.divergence_after <= out.divergence_before + 1e-12
+
+
+@settings(max_examples=150, deadline=None)
+@given(lists(), st.floats(0, 1), st.integers(1, 30), st.sampled_from([None, 1.0, 1.5, 3.0]))
+def test_relevance_order_shows_the_same_head_by_relevance_and_pool_bounds_it(
+    case: tuple, weight: float, size: int, pool: float | None
+) -> None:
+    relevance, labels, targets = case
+    run = {"weight": weight, "size": size, "pool": pool}
+    greedy = greedy_calibrate(relevance, labels, targets, **run)  # type: ignore[arg-type]
+    shown = greedy_calibrate(relevance, labels, targets, order="relevance", **run)  # type: ignore[arg-type]
+    head = shown.order[: shown.size]
+    assert set(head) == set(greedy.order[: greedy.size])  # the same set: the same divergence
+    assert shown.divergence_after == greedy.divergence_after
+    assert [relevance[i] for i in head] == sorted((relevance[i] for i in head), reverse=True)
+    if pool is not None:  # only the first ceil(pool * size) may enter the head
+        assert max(head, default=0) < max(shown.size, math.ceil(pool * shown.size))
+    if pool == 1.0:
+        assert head == list(range(shown.size))
+    # a page at a time: every page holds greedy's picks for it, by relevance
+    paged = greedy_calibrate(relevance, labels, targets, order="relevance", page=3, **run)  # type: ignore[arg-type]
+    for start in range(0, paged.size, 3):
+        page = paged.order[start : min(start + 3, paged.size)]
+        assert set(page) == set(greedy.order[start : min(start + 3, greedy.size)])
+        assert page == sorted(page)
+
+
+@settings(max_examples=100, deadline=None)
+@given(lists(), st.floats(0, 1), st.integers(1, 30))
+def test_rank_relevance_reads_only_the_first_stage_order(
+    case: tuple, weight: float, size: int
+) -> None:
+    relevance, labels, targets = case
+    run = {"weight": weight, "size": size, "relevance_scale": "rank"}
+    out = greedy_calibrate(relevance, labels, targets, **run)  # type: ignore[arg-type]
+    # any strictly increasing transform of distinct scores gives the same order
+    spread = [float(-i) for i in range(len(relevance))]
+    assert greedy_calibrate(spread, labels, targets, **run).order == out.order  # type: ignore[arg-type]
+    scaled = [x * 1e3 - 7 for x in spread]
+    assert greedy_calibrate(scaled, labels, targets, **run).order == out.order  # type: ignore[arg-type]
 
 
 def test_calibration_moves_the_head_toward_the_target() -> None:
