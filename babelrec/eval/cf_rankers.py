@@ -31,6 +31,7 @@ from babelrec.eval.protocols import EvalCase
 from babelrec.eval.rankers import BilinearEvalRanker, EvalContext, EvalRanker
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.hybrid import (
+    FITTED_ONCE,
     RECENT_ITEMS,
     HybridRanker,
     bridge_history,
@@ -207,23 +208,29 @@ class HybridEvalRanker(EvalRanker):
             return case.history
         return bridge_history(case.history, model, context.vectors, threshold=self.bridge)
 
-    def _helpers(self, context: EvalContext, *, held_out: bool) -> dict[str, CollaborativeModel]:
-        """The helper models fitted like the collaborative one: without the training positives
-        for the fusion's features (`held_out`), with them for the test users."""
+    def _helpers(self, context: EvalContext) -> dict[str, CollaborativeModel]:
+        """The helper models fitted like the collaborative one, without the training positives,
+        for the fusion's features."""
         lists = user_lists([*context.train_cases, *context.test_cases])
         return {
-            field: (
-                build_collaborative(name, params).fit(lists, threads=THREADS)
-                if held_out
-                else refit(name, params, context)
-            )
-            for field, (name, params) in self.helpers.items()
+            slot: build_collaborative(name, params).fit(lists, threads=THREADS)
+            for slot, (name, params) in self.helpers.items()
+        }
+
+    def _refitted(
+        self, held_out: dict[str, CollaborativeModel], context: EvalContext
+    ) -> dict[str, CollaborativeModel]:
+        """For the test users: refitted with the training positives, except those fitted once
+        (`babelrec.rank.hybrid.FITTED_ONCE`, as `babelrec train` does)."""
+        return {
+            slot: held_out[slot] if slot in FITTED_ONCE else refit(name, params, context)
+            for slot, (name, params) in self.helpers.items()
         }
 
     def prepare(self, context: EvalContext) -> None:
         started = time.perf_counter()
         params, held_out_model, _ = tune(self.name, self.grid, context)
-        held_out_helpers = self._helpers(context, held_out=True)
+        held_out_helpers = self._helpers(context)
         chosen = _sample(context.train_cases, MAX_TUNING_CASES, context.seed)
         fold_of = {c.user_id: _fold(c.user_id, self.folds, context.seed) for c in chosen}
         lists = []
@@ -251,7 +258,7 @@ class HybridEvalRanker(EvalRanker):
         self.content = BilinearEvalRanker(**self.content_options)
         self.content.prepare(context)
         self.hybrid = HybridRanker(
-            refit(self.name, params, context), fusion, self._helpers(context, held_out=False)
+            refit(self.name, params, context), fusion, self._refitted(held_out_helpers, context)
         )
         self.figures = {f"tuned {k}": float(v) for k, v in params.items() if k != "seed"}
         self.figures.update(

@@ -80,6 +80,11 @@ HELPER_MODELS: dict[str, tuple[str, dict[str, float]]] = {
     "graph": ("rp3beta", GRAPH_PARAMS),
     "recurrent": ("gru4rec", RECURRENT_PARAMS),
 }
+#: Helpers fitted once, on the histories without the held-out targets, and kept for scoring
+#: rather than refitted with the targets: the GRU costs most of training, and the targets are
+#: one transition per user (1% of MovieLens-100K's); the history it reads at scoring time
+#: still ends with the newest item.
+FITTED_ONCE = frozenset({"recurrent"})
 HelperOptions = Mapping[str, dict[str, Any] | bool]
 
 

@@ -27,6 +27,7 @@ from babelrec.models import Strict
 from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.hybrid import (
+    FITTED_ONCE,
     HELPER_MODELS,
     FusionWeights,
     HelperOptions,
@@ -304,7 +305,8 @@ def train_hybrid(
 
     everything = [*train, *test]
     full_model = build_collaborative("ease", {"l2": l2}).fit(list(lists.values()))
-    fitted_helpers = _fit_helpers(specs, list(lists.values()))
+    refitted = {k: v for k, v in specs.items() if k not in FITTED_ONCE}
+    fitted_helpers = {**held_out_helpers, **_fit_helpers(refitted, list(lists.values()))}
     bilinear = BilinearRanker.fit(_examples(everything, vectors), vectors, config)
     report = HybridReport(
         users=len(lists),

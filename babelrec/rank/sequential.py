@@ -9,7 +9,8 @@ carries the whole recent run of a user's taste, which is what predicts the next 
 MovieLens (README, "The hybrid first stage").
 
 Training is deterministic for a seed and a thread count, on the CPU; `epochs` is the cost knob
-(about linear). A user is folded in from their last `max_length` known items.
+(about linear), and windows are batched by length so short histories cost only their length.
+A user is folded in from their last `max_length` known items.
 """
 
 from __future__ import annotations
@@ -84,6 +85,20 @@ def _windows(
     return np.stack(inputs), np.stack(targets)
 
 
+def _batches(inputs: torch.Tensor, size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """Row indices of `inputs` in batches of windows of about the same length, in a random
+    order: a batch is cut to its longest window, so short histories (most users of a large log)
+    cost their length, not `max_length`, and train as they are scored, without padding."""
+    import torch
+
+    lengths = (inputs > 0).sum(dim=1)
+    shuffled = torch.randperm(len(inputs), generator=generator)
+    by_length = shuffled[torch.argsort(lengths[shuffled], stable=True)]
+    batches = list(torch.split(by_length, size))
+    order = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in order]
+
+
 class GRU4Rec(CollaborativeModel):
     """A GRU next-item model (see the module docstring)."""
 
@@ -134,17 +149,14 @@ class GRU4Rec(CollaborativeModel):
             windows = _windows(sequences, int(p["max_length"]), p["windows"])
             x, y = (torch.from_numpy(a) for a in windows)
             optimiser = torch.optim.Adam(network.parameters(), lr=float(p["learning_rate"]))
-            batch = int(p["batch_size"])
             network.train()
             for _ in range(int(p["epochs"])):
-                order = torch.randperm(len(x), generator=generator)
-                for start in range(0, len(x), batch):
-                    rows = order[start : start + batch]
-                    targets = y[rows]
+                for rows in _batches(x, int(p["batch_size"]), generator):
+                    inputs, targets = x[rows], y[rows]
+                    width = int((inputs > 0).sum(dim=1).max())  # left padding all rows share
+                    inputs, targets = inputs[:, -width:], targets[:, -width:]
                     mask = targets > 0
-                    if not mask.any():
-                        continue
-                    states = network.states(x[rows])[mask]
+                    states = network.states(inputs)[mask]
                     loss = torch.nn.functional.cross_entropy(network.logits(states), targets[mask])
                     optimiser.zero_grad()
                     loss.backward()  # type: ignore[no-untyped-call]
