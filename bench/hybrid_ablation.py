@@ -29,7 +29,7 @@ from babelrec.eval.protocols import EvalCase
 from babelrec.eval.rankers import BilinearEvalRanker, EvalContext
 from babelrec.eval.runner import make_cases, split_cases
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
-from babelrec.rank.hybrid import FEATURES, candidate_features, learn_fusion
+from babelrec.rank.hybrid import FEATURES, candidate_features, helper_specs, learn_fusion
 from babelrec.retrieval.embedders import build_embedder
 from babelrec.retrieval.ingest import embed_in_batches
 from babelrec.settings import DEFAULT_CACHE_DIR
@@ -108,7 +108,7 @@ def main() -> None:
     def fit(name: str, params: dict[str, Any]) -> CollaborativeModel:
         return build_collaborative(name, params).fit(fit_lists)
 
-    sequence = fit("sequence", {"window": 10, "recent": 5})
+    helpers = {slot: fit(name, params) for slot, (name, params) in helper_specs().items()}
     models = {
         "ease": fit("ease", {"l2": 500.0}),
         "als": fit("als", {"factors": 64, "alpha": 10.0, "seed": 0}),
@@ -127,7 +127,7 @@ def main() -> None:
                 case.history,
                 case.candidates,
                 recent,
-                {"sequence": sequence},
+                helpers,
             )
             for name in drop:  # a column of zeros gets weight 0: the feature is left out
                 features[:, FEATURES.index(name)] = 0.0
@@ -136,13 +136,17 @@ def main() -> None:
             out.append((np.concatenate(columns, axis=1), labels, case.user_id))
         return out
 
+    newer = ("graph_last", "recurrent")  # the item graph and the GRU, added last
     variants: dict[str, Callable[[], Lists]] = {
         "before: recent 20, no sequence, no last": lambda: lists(
-            recent=20, drop=("sequence", "collaborative_last")
+            recent=20, drop=("sequence", "collaborative_last", *newer)
         ),
-        "recent 5": lambda: lists(drop=("sequence", "collaborative_last")),
-        "recent 5 + sequence": lambda: lists(drop=("collaborative_last",)),
-        "recent 5 + sequence + last (shipped)": lambda: lists(),
+        "recent 5": lambda: lists(drop=("sequence", "collaborative_last", *newer)),
+        "recent 5 + sequence": lambda: lists(drop=("collaborative_last", *newer)),
+        "recent 5 + sequence + last": lambda: lists(drop=newer),
+        "+ graph_last": lambda: lists(drop=("recurrent",)),
+        "+ recurrent (GRU)": lambda: lists(drop=("graph_last",)),
+        "+ graph_last + recurrent (shipped)": lambda: lists(),
         "shipped + als": lambda: lists(extra=("als",)),
         "shipped + itemknn": lambda: lists(extra=("itemknn",)),
         "shipped + rp3beta": lambda: lists(extra=("rp3beta",)),
@@ -166,6 +170,7 @@ def main() -> None:
         "protocol": "fusion learned on half the training users, measured on the other half, "
         "both ways, 3 splits; content cross-fitted; collaborative models fitted without targets",
         "collaborative_params": {name: model.params for name, model in models.items()},
+        "helper_params": {slot: model.params for slot, model in helpers.items()},
         "results": results,
         "seconds": time.perf_counter() - started,
     }

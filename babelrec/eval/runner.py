@@ -1,12 +1,14 @@
 """Running an experiment: convert the data once, freeze the cases, score them with every
 ranker, compute metrics, breakdowns and paired comparisons, and write the report.
 
-Every ranker sees the same cases. Scores are saved per ranker under `OUT/scores/`, so an
+Every ranker sees the same cases. Scores are saved per ranker under `OUT/scores/` (keyed by the
+ranker's configuration, the cases and babelrec's source, `code_fingerprint`), so an
 interrupted run resumes where it stopped; embeddings and LLM answers are cached on disk.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -86,11 +88,24 @@ def sample_cases(cases: Sequence[EvalCase], n: int | None, seed: int) -> list[Ev
     return [c for c in cases if c.case_id in chosen]
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of babelrec's own source files: saved scores are reused only by the code that
+    computed them (a changed ranker would otherwise resume from its old scores)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _config_hash(
     config: RankerConfig, experiment: Experiment, case_ids: Sequence[str], content_hash: str
 ) -> str:
     space = config.space or experiment.language_space
     parts: list[Any] = [
+        code_fingerprint(),
         config.model_dump(),
         experiment.embedder,
         experiment.seed,

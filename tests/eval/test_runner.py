@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from babelrec.cli import app
 from babelrec.errors import ConfigError
+from babelrec.eval import runner
 from babelrec.eval.experiment import EXPERIMENTS_DIR, Experiment, load_experiment
 from babelrec.eval.prepare import dataset_dir
 from babelrec.eval.rankers import build_ranker
@@ -40,7 +41,7 @@ SMALL = {
 @pytest.mark.data
 @pytest.mark.slow
 def test_small_run_on_real_data_writes_the_three_outputs(
-    eval_data_dir: Path, tmp_path: Path
+    eval_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     experiment = Experiment.model_validate(SMALL)
     out = tmp_path / "out"
@@ -75,6 +76,14 @@ def test_small_run_on_real_data_writes_the_three_outputs(
     )  # fmt: skip
     assert scores.stat().st_mtime_ns == stamp
     assert again["results"][2]["metrics"] == summary["results"][2]["metrics"]
+
+    # other babelrec code (a changed ranker) scores again instead of reusing old scores
+    monkeypatch.setattr(runner, "code_fingerprint", lambda: "other-code")
+    run_experiment(
+        experiment, out_dir=out, limit=300, data_dir=eval_data_dir, cache_dir=tmp_path / "cache",
+        progress=False,
+    )  # fmt: skip
+    assert scores.stat().st_mtime_ns != stamp
 
 
 def test_bundled_experiments_are_valid() -> None:
