@@ -145,6 +145,26 @@ class CollaborativeModel(ABC):
         return model
 
 
+def last_occurrences(history: Sequence[str]) -> list[str]:
+    """The distinct items of a history, each at its last place, oldest first."""
+    return list(dict.fromkeys(reversed(history)))[::-1]
+
+
+class OrderedFit(CollaborativeModel):
+    """For models that learn from the order of each history: while `_fit` runs,
+    `self._ordered` holds each user's `last_occurrences`."""
+
+    _ordered: list[list[str]]
+
+    def fit(self, histories: Iterable[Sequence[str]], threads: int = 2) -> CollaborativeModel:
+        ordered = [last_occurrences(h) for h in histories]
+        self._ordered = ordered
+        try:
+            return super().fit(ordered, threads)
+        finally:
+            del self._ordered
+
+
 class SparseItemItem(CollaborativeModel):
     """A model whose learned part is one sparse item x item matrix: score = sum of the rows
     of the user's items."""

@@ -13,12 +13,17 @@ Both are registered in `COLLABORATIVE_MODELS` on import (`babelrec.rank` imports
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
 
-from babelrec.rank.collaborative import COLLABORATIVE_MODELS, CollaborativeModel, SparseItemItem
+from babelrec.rank.collaborative import (
+    COLLABORATIVE_MODELS,
+    OrderedFit,
+    SparseItemItem,
+    last_occurrences,
+)
 
 
 def _top_per_row(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
@@ -37,11 +42,6 @@ def _top_per_row(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
     return sparse.csr_matrix(
         (np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=matrix.shape
     )
-
-
-def _last_occurrences(history: Sequence[str]) -> list[str]:
-    """The distinct items in order, a repeated item at its last place."""
-    return list(dict.fromkeys(reversed(history)))[::-1]
 
 
 class RP3Beta(SparseItemItem):
@@ -65,7 +65,7 @@ class RP3Beta(SparseItemItem):
         self.similarity = _top_per_row(walk, int(self.params["neighbours"])).astype(np.float32)
 
 
-class SequenceRules(SparseItemItem):
+class SequenceRules(OrderedFit, SparseItemItem):
     """What users take next: counts of `i` followed by `j` within `window` places, 1/distance
     weighted; a user is folded in from their last `recent` items (see the module docstring)."""
 
@@ -73,14 +73,6 @@ class SequenceRules(SparseItemItem):
 
     def __init__(self, window: int = 10, recent: int = 5) -> None:
         super().__init__(window=window, recent=recent)
-
-    def fit(self, histories: Iterable[Sequence[str]], threads: int = 2) -> CollaborativeModel:
-        ordered = [_last_occurrences(h) for h in histories]
-        self._ordered = ordered
-        try:
-            return super().fit(ordered, threads)
-        finally:
-            del self._ordered
 
     def _fit(self, matrix: sparse.csr_matrix, threads: int) -> None:
         window = int(self.params["window"])
@@ -107,7 +99,7 @@ class SequenceRules(SparseItemItem):
 
     def score(self, history: Sequence[str], item_ids: Sequence[str]) -> np.ndarray:
         """Scores of `item_ids` from the user's last `recent` known items (oldest first)."""
-        known = [i for i in _last_occurrences(history) if i in self.item_index]
+        known = [i for i in last_occurrences(history) if i in self.item_index]
         return super().score(known[-int(self.params["recent"]) :], item_ids)
 
 

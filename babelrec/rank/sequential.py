@@ -15,21 +15,20 @@ A user is folded in from their last `max_length` known items.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
 
-from babelrec.rank.collaborative import COLLABORATIVE_MODELS, CollaborativeModel
+from babelrec.rank.collaborative import (
+    COLLABORATIVE_MODELS,
+    OrderedFit,
+    last_occurrences,
+)
 
 if TYPE_CHECKING:
     import torch
-
-
-def _last_occurrences(history: Sequence[str]) -> list[str]:
-    """The distinct items, each at its last place, oldest first."""
-    return list(dict.fromkeys(reversed(history)))[::-1]
 
 
 def _network(items: int, dim: int, dropout: float) -> Any:
@@ -99,7 +98,7 @@ def _batches(inputs: torch.Tensor, size: int, generator: torch.Generator) -> lis
     return [batches[i] for i in order]
 
 
-class GRU4Rec(CollaborativeModel):
+class GRU4Rec(OrderedFit):
     """A GRU next-item model (see the module docstring)."""
 
     name = "gru4rec"
@@ -126,14 +125,6 @@ class GRU4Rec(CollaborativeModel):
             seed=seed,
         )
         self.network: Any = None
-
-    def fit(self, histories: Iterable[Sequence[str]], threads: int = 2) -> CollaborativeModel:
-        ordered = [_last_occurrences(h) for h in histories]
-        self._ordered = ordered
-        try:
-            return super().fit(ordered, threads)
-        finally:
-            del self._ordered
 
     def _fit(self, matrix: sparse.csr_matrix, threads: int) -> None:
         import torch
@@ -172,7 +163,7 @@ class GRU4Rec(CollaborativeModel):
             return super().score(history, item_ids)  # raises: not fitted
         import torch
 
-        known = [self.item_index[i] + 1 for i in _last_occurrences(history) if i in self.item_index]
+        known = [self.item_index[i] + 1 for i in last_occurrences(history) if i in self.item_index]
         out = np.zeros(len(item_ids), dtype=np.float32)
         positions = [p for p, i in enumerate(item_ids) if i in self.item_index]
         if not known or not positions:
