@@ -12,11 +12,13 @@ from babelrec.errors import RankerError
 from babelrec.rank.collaborative import EASE
 from babelrec.rank.hybrid import (
     FEATURES,
+    HELPER_MODELS,
     FusionWeights,
     HybridRanker,
     bridge_history,
     candidate_features,
     fusion_features,
+    helper_specs,
     hits_at,
     last_items_score,
     learn_fusion,
@@ -202,3 +204,17 @@ def test_graph_last_is_the_item_graphs_last_items_score(model: EASE) -> None:
     assert column["graph_last"][0] < 0 < column["graph_last"][1]  # b-taste last: b4 over a4
     without = candidate_features(model, np.zeros(3), history, candidates)
     assert not without[:, FEATURES.index("graph_last")].any()
+
+
+def test_helper_specs_turn_models_off_override_parameters_and_refuse_unknown_names() -> None:
+    specs = helper_specs({"recurrent": False, "graph": {"neighbours": 5}})
+    assert set(specs) == set(HELPER_MODELS) - {"recurrent"}
+    assert specs["graph"] == ("rp3beta", {**HELPER_MODELS["graph"][1], "neighbours": 5})
+    assert set(helper_specs()) == set(HELPER_MODELS)
+    with pytest.raises(RankerError, match="unknown helper models"):
+        helper_specs({"svd": True})
+
+
+def test_candidate_features_refuse_an_unknown_helper(model: EASE) -> None:
+    with pytest.raises(RankerError, match="unknown helper models"):
+        candidate_features(model, np.zeros(1), ["a0"], ["a1"], helpers={"gru": model})
