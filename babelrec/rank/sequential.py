@@ -140,8 +140,12 @@ class GRU4Rec(OrderedFit):
             windows = _windows(sequences, int(p["max_length"]), p["windows"])
             x, y = (torch.from_numpy(a) for a in windows)
             optimiser = torch.optim.Adam(network.parameters(), lr=float(p["learning_rate"]))
+            if not len(x):  # no user took two items: nothing to learn, so no signal (all 0)
+                with torch.no_grad():
+                    for parameter in network.parameters():
+                        parameter.zero_()
             network.train()
-            for _ in range(int(p["epochs"])):
+            for _ in range(int(p["epochs"]) if len(x) else 0):
                 for rows in _batches(x, int(p["batch_size"]), generator):
                     inputs, targets = x[rows], y[rows]
                     width = int((inputs > 0).sum(dim=1).max())  # left padding all rows share

@@ -65,3 +65,11 @@ def test_training_is_deterministic_and_saving_keeps_the_scores(tmp_path: Path) -
         loaded.score(["c2", "c3"], items), first.score(["c2", "c3"], items), rtol=1e-5
     )
     assert loaded.score(["c2", "c3"], items)[2] == 0.0
+
+
+def test_a_log_without_any_transition_gives_no_signal_rather_than_noise(tmp_path: Path) -> None:
+    model = GRU4Rec(**SMALL).fit([["a"], ["b"], ["a"]], threads=1)
+    assert model.score(["a"], ["a", "b", "new"]).tolist() == [0.0, 0.0, 0.0]
+    model.save(tmp_path / "gru.npz")
+    loaded = CollaborativeModel.load(tmp_path / "gru.npz")
+    assert loaded.score(["b"], ["a", "b"]).tolist() == [0.0, 0.0]
