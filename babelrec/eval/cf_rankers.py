@@ -47,6 +47,12 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "als": {"factors": [32, 64, 128], "alpha": [2.0, 10.0], "regularization": [0.05]},
     "rp3beta": {"alpha": [0.5, 1.0], "beta": [0.2, 0.4, 0.6], "neighbours": [100, 200]},
     "sequence": {"window": [3, 10], "recent": [3, 5, 10]},
+    "gru4rec": {
+        "epochs": [10, 20],
+        "learning_rate": [1e-2],
+        "batch_size": [128],
+        "max_length": [30],
+    },
 }
 MAX_TUNING_CASES = 3000
 THREADS = 2
@@ -129,7 +135,7 @@ def refit(name: str, params: dict[str, Any], context: EvalContext) -> Collaborat
 
 
 class CollaborativeEvalRanker(EvalRanker):
-    """A classic collaborative baseline (`itemknn`, `ease`, `als`, `rp3beta`, `sequence`), tuned
+    """A collaborative baseline (`itemknn`, `ease`, `als`, `rp3beta`, `sequence`, `gru4rec`), tuned
     on the training users.
     Items it never saw are ranked below every item it knows."""
 
@@ -295,6 +301,12 @@ def als(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
 def rp3beta(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
     """Eval ranker ``rp3beta``: RP3beta random walks, tuned on the training users."""
     return CollaborativeEvalRanker("rp3beta", grid)
+
+
+def gru4rec(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:
+    """Eval ranker ``gru4rec``: the GRU next-item model alone (the hybrid's `recurrent` helper),
+    its epochs tuned on the training users."""
+    return CollaborativeEvalRanker("gru4rec", grid)
 
 
 def sequence(grid: dict[str, list[Any]] | None = None) -> CollaborativeEvalRanker:

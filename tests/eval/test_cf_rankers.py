@@ -159,3 +159,14 @@ def test_unknown_options_are_config_errors() -> None:
         build_ranker("ease", {"alpha": 1})
     with pytest.raises(ConfigError):
         build_ranker("hybrid", {"folds": 1})
+
+
+def test_the_gru_alone_is_an_eval_ranker_tuned_on_the_training_users(context: EvalContext) -> None:
+    grid = {"epochs": [2, 4], "dim": [8], "batch_size": [16]}
+    ranker = build_ranker("gru4rec", {"grid": grid})
+    ranker.prepare(context)
+    stats = ranker.stats()
+    assert stats["tuned epochs"] in (2.0, 4.0) and 0 <= stats["validation ndcg@10"] <= 1
+    case = context.test_cases[0]
+    scores = ranker.score(case, context)
+    assert len(scores) == len(case.candidates) and all(np.isfinite(scores))
