@@ -56,7 +56,10 @@ class CollaborativeModel(ABC):
         index: dict[str, int] = {}
         n_users = 0
         for history in histories:
-            for item in set(history):
+            # first-seen order, not a set's: a set of strings iterates in a per-process hash
+            # order, which made item indices, and so tie-breaks and the GRU's initial
+            # embeddings, differ from one run to the next
+            for item in dict.fromkeys(history):
                 cols.append(index.setdefault(item, len(index)))
                 rows.append(n_users)
             n_users += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,27 @@ def test_scores_are_finite_one_per_candidate_and_deterministic(
     np.testing.assert_array_equal(scores, second.score(history, candidates))
     unknown = ~first.knows(candidates)
     assert np.all(scores[unknown] == 0.0)
+
+
+def test_fitting_is_the_same_in_every_process_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """Item indices follow first appearance, not a set's per-process hash order."""
+    import subprocess
+    import sys
+
+    script = (
+        "from babelrec.rank.collaborative import build_collaborative\n"
+        "from tests.rank.test_collaborative import SMALL, two_tastes\n"
+        "m = build_collaborative('gru4rec', SMALL['gru4rec']).fit(two_tastes(), threads=1)\n"
+        "print(m.item_ids, m.score(['a0', 'b1'], ['a3', 'b4']).tolist())\n"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(runs) == 1, runs
