@@ -36,6 +36,7 @@ from babelrec.rank.hybrid import (
     HybridRanker,
     bridge_history,
     candidate_features,
+    fit_helpers,
     helper_specs,
     learn_tuned_fusion,
 )
@@ -218,10 +219,7 @@ class HybridEvalRanker(EvalRanker):
         """The helper models fitted like the collaborative one, without the training positives,
         for the fusion's features."""
         lists = user_lists([*context.train_cases, *context.test_cases])
-        return {
-            slot: build_collaborative(name, params).fit(lists, threads=THREADS)
-            for slot, (name, params) in self.helpers.items()
-        }
+        return fit_helpers(self.helpers, lists, threads=THREADS)
 
     def _refitted(
         self, held_out: dict[str, CollaborativeModel], context: EvalContext

@@ -32,7 +32,7 @@ sources' weights kept non-negative.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ from scipy.optimize import minimize
 
 from babelrec.errors import RankerError
 from babelrec.models import Strict
-from babelrec.rank.collaborative import CollaborativeModel
+from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 
 FEATURES = (
     "content",
@@ -88,20 +88,36 @@ FITTED_ONCE = frozenset({"recurrent"})
 HelperOptions = Mapping[str, dict[str, Any] | bool]
 
 
+def _check_helper_names(names: Iterable[str]) -> None:
+    unknown = set(names) - set(HELPER_MODELS)
+    if unknown:
+        raise RankerError(f"unknown helper models {sorted(unknown)}; use {sorted(HELPER_MODELS)}")
+
+
 def helper_specs(options: HelperOptions | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
     """Which helper models to fit, as {field: (registry name, parameters)}: each of
     `HELPER_MODELS` on with its defaults unless `options` turns it off (False) or overrides some
     of its parameters (a dict)."""
     options = options or {}
-    unknown = set(options) - set(HELPER_MODELS)
-    if unknown:
-        raise RankerError(f"unknown helper models {sorted(unknown)}; use {sorted(HELPER_MODELS)}")
+    _check_helper_names(options)
     specs: dict[str, tuple[str, dict[str, Any]]] = {}
     for slot, (name, defaults) in HELPER_MODELS.items():
         given = options.get(slot, True)
         if given is not False:
             specs[slot] = (name, {**defaults, **({} if given is True else given)})
     return specs
+
+
+def fit_helpers(
+    specs: Mapping[str, tuple[str, dict[str, Any]]],
+    histories: Sequence[Sequence[str]],
+    threads: int = 2,
+) -> dict[str, CollaborativeModel]:
+    """The helper models of `specs` (`helper_specs`), each fitted on `histories`."""
+    return {
+        slot: build_collaborative(name, params).fit(histories, threads=threads)
+        for slot, (name, params) in specs.items()
+    }
 
 
 #: The sources, whose weights are kept non-negative; the cold-start terms are free.
@@ -337,9 +353,7 @@ def candidate_features(
     holds those optional models by their `HELPER_MODELS` names (`sequence`, `graph`,
     `recurrent`); a missing one gives its column 0."""
     helpers = helpers or {}
-    unknown = set(helpers) - set(HELPER_MODELS)
-    if unknown:
-        raise RankerError(f"unknown helper models {sorted(unknown)}; use {sorted(HELPER_MODELS)}")
+    _check_helper_names(helpers)
     sequence, graph, recurrent = (helpers.get(k) for k in ("sequence", "graph", "recurrent"))
     if len(content) != len(item_ids):
         raise RankerError(f"{len(content)} content scores for {len(item_ids)} items")

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -33,6 +32,7 @@ from babelrec.rank.hybrid import (
     HelperOptions,
     HybridRanker,
     candidate_features,
+    fit_helpers,
     helper_specs,
     learn_tuned_fusion,
 )
@@ -206,15 +206,6 @@ def _content(
     return bilinear.score(user, task.candidates, matrix)
 
 
-def _fit_helpers(
-    specs: Mapping[str, tuple[str, dict[str, Any]]], histories: Sequence[Sequence[str]]
-) -> dict[str, CollaborativeModel]:
-    return {
-        slot: build_collaborative(name, params).fit(histories)
-        for slot, (name, params) in specs.items()
-    }
-
-
 def train_hybrid(
     sequences: Mapping[str, Sequence[str]],
     vectors: Mapping[str, np.ndarray],
@@ -269,7 +260,7 @@ def train_hybrid(
             best = (float(np.mean(hits)), l2, model)
     assert best is not None
     _, l2, held_out_model = best
-    held_out_helpers = _fit_helpers(specs, histories)
+    held_out_helpers = fit_helpers(specs, histories)
     step("content weights", 0.35)
 
     config = bpr or BPRConfig(seed=seed)
@@ -306,7 +297,7 @@ def train_hybrid(
     everything = [*train, *test]
     full_model = build_collaborative("ease", {"l2": l2}).fit(list(lists.values()))
     refitted = {k: v for k, v in specs.items() if k not in FITTED_ONCE}
-    fitted_helpers = {**held_out_helpers, **_fit_helpers(refitted, list(lists.values()))}
+    fitted_helpers = {**held_out_helpers, **fit_helpers(refitted, list(lists.values()))}
     bilinear = BilinearRanker.fit(_examples(everything, vectors), vectors, config)
     report = HybridReport(
         users=len(lists),

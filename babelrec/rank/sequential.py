@@ -57,19 +57,14 @@ def _network(items: int, dim: int, dropout: float) -> Any:
     return Network()
 
 
-def _windows(
-    sequences: Sequence[Sequence[int]], length: int, per_sequence: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def _windows(sequences: Sequence[Sequence[int]], length: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and next-item targets, left-padded with 0, `length` steps each: a long sequence
-    is cut into windows from its end, so every next item is a target exactly once; with
-    `per_sequence`, only that many windows from the end (the most recent behaviour)."""
+    is cut into windows from its end, so every next item is a target exactly once."""
     inputs: list[np.ndarray] = []
     targets: list[np.ndarray] = []
     for sequence in sequences:
         end = len(sequence)
-        taken = 0
-        while end > 1 and (per_sequence is None or taken < per_sequence):
-            taken += 1
+        while end > 1:
             start = max(0, end - length - 1)
             chunk = sequence[start:end]
             x = np.zeros(length, dtype=np.int64)
@@ -98,6 +93,32 @@ def _batches(inputs: torch.Tensor, size: int, generator: torch.Generator) -> lis
     return [batches[i] for i in order]
 
 
+def _train(
+    network: Any,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    params: dict[str, Any],
+    generator: torch.Generator,
+) -> None:
+    """`params["epochs"]` passes of Adam over the windows, full-softmax cross-entropy on every
+    next item."""
+    import torch
+
+    optimiser = torch.optim.Adam(network.parameters(), lr=float(params["learning_rate"]))
+    network.train()
+    for _ in range(int(params["epochs"])):
+        for rows in _batches(x, int(params["batch_size"]), generator):
+            inputs, targets = x[rows], y[rows]
+            width = int((inputs > 0).sum(dim=1).max())  # left padding all rows share
+            inputs, targets = inputs[:, -width:], targets[:, -width:]
+            mask = targets > 0
+            states = network.states(inputs)[mask]
+            loss = torch.nn.functional.cross_entropy(network.logits(states), targets[mask])
+            optimiser.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimiser.step()
+
+
 class GRU4Rec(OrderedFit):
     """A GRU next-item model (see the module docstring)."""
 
@@ -108,7 +129,6 @@ class GRU4Rec(OrderedFit):
         dim: int = 64,
         epochs: int = 30,
         max_length: int = 50,
-        windows: int | None = None,
         batch_size: int = 64,
         learning_rate: float = 3e-3,
         dropout: float = 0.2,
@@ -118,7 +138,6 @@ class GRU4Rec(OrderedFit):
             dim=dim,
             epochs=epochs,
             max_length=max_length,
-            windows=windows,
             batch_size=batch_size,
             learning_rate=learning_rate,
             dropout=dropout,
@@ -137,25 +156,13 @@ class GRU4Rec(OrderedFit):
             torch.manual_seed(int(p["seed"]))
             network = _network(len(self.item_ids), int(p["dim"]), float(p["dropout"]))
             sequences = [[self.item_index[i] + 1 for i in h] for h in self._ordered]
-            windows = _windows(sequences, int(p["max_length"]), p["windows"])
-            x, y = (torch.from_numpy(a) for a in windows)
-            optimiser = torch.optim.Adam(network.parameters(), lr=float(p["learning_rate"]))
-            if not len(x):  # no user took two items: nothing to learn, so no signal (all 0)
+            x, y = (torch.from_numpy(a) for a in _windows(sequences, int(p["max_length"])))
+            if len(x):
+                _train(network, x, y, p, generator)
+            else:  # no user took two items: nothing to learn, so no signal (all 0)
                 with torch.no_grad():
                     for parameter in network.parameters():
                         parameter.zero_()
-            network.train()
-            for _ in range(int(p["epochs"]) if len(x) else 0):
-                for rows in _batches(x, int(p["batch_size"]), generator):
-                    inputs, targets = x[rows], y[rows]
-                    width = int((inputs > 0).sum(dim=1).max())  # left padding all rows share
-                    inputs, targets = inputs[:, -width:], targets[:, -width:]
-                    mask = targets > 0
-                    states = network.states(inputs)[mask]
-                    loss = torch.nn.functional.cross_entropy(network.logits(states), targets[mask])
-                    optimiser.zero_grad()
-                    loss.backward()  # type: ignore[no-untyped-call]
-                    optimiser.step()
             network.eval()
             self.network = network
         finally:
