@@ -109,6 +109,16 @@ def main() -> None:
         return build_collaborative(name, params).fit(fit_lists)
 
     helpers = {slot: fit(name, params) for slot, (name, params) in helper_specs().items()}
+    recurrent_params = helper_specs()["recurrent"][1]
+    recurrent_variants = {
+        label: fit("gru4rec", {**recurrent_params, **change})
+        for label, change in {
+            "GRU seed 1": {"seed": 1},
+            "GRU seed 2": {"seed": 2},
+            "GRU 20 epochs": {"epochs": 20},
+            "GRU 3 members": {"members": 3},
+        }.items()
+    }
     models = {
         "ease": fit("ease", {"l2": 500.0}),
         "als": fit("als", {"factors": 64, "alpha": 10.0, "seed": 0}),
@@ -117,9 +127,18 @@ def main() -> None:
     }
 
     def lists(
-        main: str = "ease", recent: int = 5, drop: tuple[str, ...] = (), extra: tuple[str, ...] = ()
+        main: str = "ease",
+        recent: int = 5,
+        drop: tuple[str, ...] = (),
+        extra: tuple[str, ...] = (),
+        recurrent: str | None = None,
     ) -> Lists:
         out = []
+        used = (
+            helpers
+            if recurrent is None
+            else {**helpers, "recurrent": recurrent_variants[recurrent]}
+        )
         for case in chosen:
             features = candidate_features(
                 models[main],
@@ -127,7 +146,7 @@ def main() -> None:
                 case.history,
                 case.candidates,
                 recent,
-                helpers,
+                used,
             )
             for name in drop:  # a column of zeros gets weight 0: the feature is left out
                 features[:, FEATURES.index(name)] = 0.0
@@ -147,6 +166,10 @@ def main() -> None:
         "+ graph_last": lambda: lists(drop=("recurrent",)),
         "+ recurrent (GRU)": lambda: lists(drop=("graph_last",)),
         "+ graph_last + recurrent (shipped)": lambda: lists(),
+        **{
+            f"shipped, {label}": (lambda label=label: lists(recurrent=label))
+            for label in recurrent_variants
+        },
         "shipped + als": lambda: lists(extra=("als",)),
         "shipped + itemknn": lambda: lists(extra=("itemknn",)),
         "shipped + rp3beta": lambda: lists(extra=("rp3beta",)),

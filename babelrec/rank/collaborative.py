@@ -341,5 +341,5 @@ def build_collaborative(name: str, params: dict[str, Any] | None = None) -> Coll
         ) from None
     try:
         return factory(**(params or {}))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"collaborative model {name!r}: {exc}") from None

@@ -10,6 +10,8 @@ MovieLens (README, "The hybrid first stage").
 
 Training is deterministic for a seed and a thread count, on the CPU; `epochs` is the cost knob
 (about linear), and windows are batched by length so short histories cost only their length.
+`members` > 1 trains that many networks from seeds `seed`, `seed + 1`, ... and sums their logits
+(an ensemble: a single network's ranking moves with its initial weights; the sum moves less).
 A user is folded in from their last `max_length` known items.
 """
 
@@ -133,7 +135,10 @@ class GRU4Rec(OrderedFit):
         learning_rate: float = 3e-3,
         dropout: float = 0.2,
         seed: int = 0,
+        members: int = 1,
     ) -> None:
+        if members < 1:
+            raise ValueError(f"gru4rec: members must be at least 1, got {members}")
         super().__init__(
             dim=dim,
             epochs=epochs,
@@ -142,8 +147,9 @@ class GRU4Rec(OrderedFit):
             learning_rate=learning_rate,
             dropout=dropout,
             seed=seed,
+            members=members,
         )
-        self.network: Any = None
+        self.networks: list[Any] = []
 
     def _fit(self, matrix: sparse.csr_matrix, threads: int) -> None:
         import torch
@@ -152,25 +158,29 @@ class GRU4Rec(OrderedFit):
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(max(1, threads))
         try:
-            generator = torch.Generator().manual_seed(int(p["seed"]))
-            torch.manual_seed(int(p["seed"]))
-            network = _network(len(self.item_ids), int(p["dim"]), float(p["dropout"]))
             sequences = [[self.item_index[i] + 1 for i in h] for h in self._ordered]
             x, y = (torch.from_numpy(a) for a in _windows(sequences, int(p["max_length"])))
-            if len(x):
-                _train(network, x, y, p, generator)
-            else:  # no user took two items: nothing to learn, so no signal (all 0)
-                with torch.no_grad():
-                    for parameter in network.parameters():
-                        parameter.zero_()
-            network.eval()
-            self.network = network
+            networks = []
+            for member in range(int(p.get("members", 1))):
+                seed = int(p["seed"]) + member
+                generator = torch.Generator().manual_seed(seed)
+                torch.manual_seed(seed)
+                network = _network(len(self.item_ids), int(p["dim"]), float(p["dropout"]))
+                if len(x):
+                    _train(network, x, y, p, generator)
+                else:  # no user took two items: nothing to learn, so no signal (all 0)
+                    with torch.no_grad():
+                        for parameter in network.parameters():
+                            parameter.zero_()
+                network.eval()
+                networks.append(network)
+            self.networks = networks
         finally:
             torch.set_num_threads(previous_threads)
 
     def score(self, history: Sequence[str], item_ids: Sequence[str]) -> np.ndarray:
         """Scores of `item_ids` from the user's last `max_length` known items, in order."""
-        if self.network is None:
+        if not self.networks:
             return super().score(history, item_ids)  # raises: not fitted
         import torch
 
@@ -181,8 +191,7 @@ class GRU4Rec(OrderedFit):
             return out
         sequence = torch.tensor([known[-int(self.params["max_length"]) :]])
         with torch.no_grad():
-            state = self.network.states(sequence)[0, -1]
-            logits = self.network.logits(state).numpy()
+            logits = sum(n.logits(n.states(sequence)[0, -1]).numpy() for n in self.networks)
         out[positions] = logits[[self.item_index[item_ids[p]] + 1 for p in positions]]
         return out
 
@@ -190,19 +199,35 @@ class GRU4Rec(OrderedFit):
         raise NotImplementedError  # `score` is overridden: the order of the history matters
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        assert self.network is not None, "fit() first"
-        return {f"net.{k}": v.numpy() for k, v in self.network.state_dict().items()}
+        assert self.networks, "fit() first"
+        return {
+            f"{_member_prefix(m)}{k}": v.numpy()
+            for m, network in enumerate(self.networks)
+            for k, v in network.state_dict().items()
+        }
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         import torch
 
-        network = _network(len(self.item_ids), int(self.params["dim"]), 0.0)
-        state: dict[str, Any] = {
-            k.removeprefix("net."): torch.from_numpy(v) for k, v in arrays.items()
-        }
-        network.load_state_dict(state)
-        network.eval()
-        self.network = network
+        networks = []
+        for member in range(int(self.params.get("members", 1))):
+            prefix = _member_prefix(member)
+            network = _network(len(self.item_ids), int(self.params["dim"]), 0.0)
+            state: dict[str, Any] = {
+                k.removeprefix(prefix): torch.from_numpy(v)
+                for k, v in arrays.items()
+                if k.startswith(prefix)
+            }
+            network.load_state_dict(state)
+            network.eval()
+            networks.append(network)
+        self.networks = networks
+
+
+def _member_prefix(member: int) -> str:
+    """Saved-array prefix of ensemble member `member` ("net." for the first, as saved models
+    of one network have it)."""
+    return "net." if member == 0 else f"net{member}."
 
 
 COLLABORATIVE_MODELS[GRU4Rec.name] = GRU4Rec

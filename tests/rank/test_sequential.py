@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from babelrec.rank.collaborative import CollaborativeModel
+from babelrec.errors import ConfigError
+from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.sequential import GRU4Rec, _windows
 
 SMALL = {"dim": 16, "epochs": 60, "batch_size": 16, "learning_rate": 0.02}
@@ -73,3 +75,26 @@ def test_a_log_without_any_transition_gives_no_signal_rather_than_noise(tmp_path
     model.save(tmp_path / "gru.npz")
     loaded = CollaborativeModel.load(tmp_path / "gru.npz")
     assert loaded.score(["b"], ["a", "b"]).tolist() == [0.0, 0.0]
+
+
+def test_an_ensemble_sums_its_members_and_saving_keeps_every_member(tmp_path: Path) -> None:
+    items = ["c0", "c3", "c4", "new"]
+    history = ["c1", "c2", "c3"]
+    members = [GRU4Rec(**SMALL, seed=seed).fit(cycles(), threads=1) for seed in (5, 6)]
+    ensemble = GRU4Rec(**SMALL, seed=5, members=2).fit(cycles(), threads=1)
+    np.testing.assert_allclose(
+        ensemble.score(history, items),
+        members[0].score(history, items) + members[1].score(history, items),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    ensemble.save(tmp_path / "gru.npz")
+    loaded = CollaborativeModel.load(tmp_path / "gru.npz")
+    np.testing.assert_allclose(
+        loaded.score(history, items), ensemble.score(history, items), rtol=1e-5
+    )
+
+
+def test_an_ensemble_needs_a_member() -> None:
+    with pytest.raises(ConfigError, match="gru4rec.*members must be at least 1"):
+        build_collaborative("gru4rec", {"members": 0})
