@@ -19,10 +19,12 @@ it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from typing import Any
 
 from babelrec.errors import BabelrecError, IngestError
 from babelrec.models import Item
@@ -32,10 +34,78 @@ from babelrec.retrieval.keywords import extract_keywords
 #: `--keyword-process-min`; below it the process's start-up is not hidden by the embedding).
 PROCESS_MIN_ITEMS = 200
 
+Extract = Callable[[list[Item]], list[list[str]]]
+
 
 def extract_missing(items: list[Item]) -> list[list[str]]:
     """What the worker runs (a module-level function, so a spawned process can import it)."""
     return extract_keywords(items)
+
+
+def serve(function: Extract, tasks: Connection, results: Connection) -> None:
+    """The worker: one task in, its answer out. It holds only its own ends of the pipes, so a
+    parent that dies (even killed) ends it: EOF before the task, a broken pipe after it."""
+    try:
+        items = tasks.recv()
+    except EOFError:
+        return
+    try:
+        answer: tuple[str, Any] = ("ok", function(items))
+    except Exception as exc:
+        answer = ("error", f"{type(exc).__name__}: {exc}")
+    try:
+        results.send(answer)
+    except OSError:
+        return
+
+
+class SpawnedWorker:
+    """A fresh interpreter (the `spawn` start method) that runs `function` on one task."""
+
+    def __init__(self, function: Extract) -> None:
+        context = get_context("spawn")
+        tasks, self._tasks = context.Pipe(duplex=False)
+        self._results, results = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=serve, args=(function, tasks, results), name="babelrec-keywords", daemon=True
+        )
+        self.process.start()
+        tasks.close()  # the child has its own copies; ours would keep its pipes open
+        results.close()
+
+    def run(self, items: list[Item]) -> list[list[str]]:
+        """Send the task and wait for the answer (in a thread: the child starts meanwhile)."""
+        try:
+            self._tasks.send(items)
+            status, value = self._results.recv()
+        except (EOFError, OSError):
+            self.process.join(10)
+            raise IngestError(
+                f"keyword extraction in a spawned worker process failed: the process died "
+                f"({self._exit()}); nothing was written"
+            ) from None
+        finally:
+            self._tasks.close()
+            self._results.close()
+        self.process.join()
+        if status != "ok":
+            raise IngestError(
+                f"keyword extraction in a spawned worker process failed: {value}; "
+                "nothing was written"
+            )
+        return list(value)
+
+    def _exit(self) -> str:
+        code = self.process.exitcode
+        if code is None:
+            return "still running"
+        if code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return f"exit code {code}"
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
 
 
 class KeywordJob:
@@ -46,15 +116,18 @@ class KeywordJob:
         self.items = list(items)
         self.missing = [i for i, item in enumerate(self.items) if not item.keywords]
         self.in_process = bool(self.missing) and len(self.missing) >= process_min
-        self._pool: Executor | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._worker: SpawnedWorker | None = None
         self._future: Future[list[list[str]]] | None = None
         if not self.missing:
             return
+        todo = [self.items[i] for i in self.missing]
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keywords")
         if self.in_process:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+            self._worker = SpawnedWorker(extract_missing)
+            self._future = self._pool.submit(self._worker.run, todo)
         else:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keywords")
-        self._future = self._pool.submit(extract_missing, [self.items[i] for i in self.missing])
+            self._future = self._pool.submit(extract_missing, todo)
 
     @property
     def where(self) -> str:
@@ -66,11 +139,6 @@ class KeywordJob:
             return self.items
         try:
             found = self._future.result()
-        except BrokenProcessPool as exc:
-            raise IngestError(
-                f"keyword extraction in {self.where} failed: the process died ({exc}); "
-                "nothing was written"
-            ) from exc
         except BabelrecError:
             raise
         except Exception as exc:
@@ -78,8 +146,6 @@ class KeywordJob:
                 f"keyword extraction in {self.where} failed: {type(exc).__name__}: {exc}; "
                 "nothing was written"
             ) from exc
-        finally:
-            self.close()
         if len(found) != len(self.missing):
             raise IngestError(
                 f"keyword extraction in {self.where} returned {len(found)} results for "
@@ -91,9 +157,11 @@ class KeywordJob:
         return out
 
     def close(self) -> None:
-        """Let the worker go without waiting for it to exit (its answer is in, or not wanted)."""
+        """Stop a worker whose answer is not wanted (the caller failed); never waits for it."""
+        if self._worker is not None and self._future is not None and not self._future.done():
+            self._worker.stop()
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=False)
 
     def __enter__(self) -> KeywordJob:
         return self

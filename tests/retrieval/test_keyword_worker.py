@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -58,7 +60,7 @@ def test_small_ingests_take_a_thread_and_items_with_keywords_no_worker(
     def no_process(*args: object, **kwargs: object) -> None:
         raise AssertionError("a small ingest started a process")
 
-    monkeypatch.setattr(keyword_worker, "ProcessPoolExecutor", no_process)
+    monkeypatch.setattr(keyword_worker, "SpawnedWorker", no_process)
     items = demo_items()[:20]
     with KeywordJob(items) as job:
         assert not job.in_process and job.where == "a thread"
@@ -93,7 +95,7 @@ def _state(store: VectorStore, ids: list[str]) -> tuple[object, ...]:
 @pytest.mark.parametrize(
     ("worker", "message"),
     [
-        (_die, r"in a spawned worker process failed: the process died"),
+        (_die, r"in a spawned worker process failed: the process died \(killed by SIGKILL\)"),
         (_fail, r"in a spawned worker process failed: ValueError: cannot read item"),
     ],
 )
@@ -136,10 +138,50 @@ def test_a_worker_that_cannot_import_its_function_raises_ingest_error() -> None:
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(keyword_worker, "extract_missing", extract)
-            with KeywordJob(demo_items()[:3], process_min=0) as job, pytest.raises(IngestError):
+            with (
+                KeywordJob(demo_items()[:3], process_min=0) as job,
+                pytest.raises(IngestError, match=r"the process died \(exit code 1\)"),
+            ):
                 job.result()
     finally:
         del sys.modules[ghost.__name__]
+
+
+KILLED_PARENT = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from tests.retrieval.test_keyword_worker import demo_items
+from babelrec.retrieval.keyword_worker import KeywordJob
+job = KeywordJob(demo_items() * {copies}, process_min=0)
+print(job._worker.process.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("copies", [1, 20])  # killed before the worker reads its task / during
+def test_a_killed_ingest_leaves_no_keyword_worker_behind(copies: int) -> None:
+    script = KILLED_PARENT.format(root=str(ROOT), copies=copies)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 60
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not _gone(pid):
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the keyword worker outlived its killed parent")
 
 
 def test_vectors_go_to_chroma_as_an_array_and_read_back_as_from_lists(tmp_path: Path) -> None:
