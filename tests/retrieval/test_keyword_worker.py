@@ -140,7 +140,10 @@ def test_a_worker_that_cannot_import_its_function_raises_ingest_error() -> None:
             patch.setattr(keyword_worker, "extract_missing", extract)
             with (
                 KeywordJob(demo_items()[:3], process_min=0) as job,
-                pytest.raises(IngestError, match=r"the process died \(exit code 1\)"),
+                pytest.raises(
+                    IngestError,
+                    match=r"the process died \(exit code 1\): ModuleNotFoundError: .*ghost",
+                ),
             ):
                 job.result()
     finally:
@@ -156,6 +159,29 @@ job = KeywordJob(demo_items() * {copies}, process_min=0)
 print(job._worker.process.pid, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
+
+
+NO_MAIN_GUARD = """
+import sys
+sys.path.insert(0, {root!r})
+from tests.retrieval.test_keyword_worker import demo_items
+from babelrec.retrieval.keyword_worker import KeywordJob
+print("top-level code ran", flush=True)
+with KeywordJob(demo_items(), process_min=0) as job:
+    print(job.in_process, sum(1 for item in job.result() if item.keywords), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_worker(tmp_path: Path) -> None:
+    """multiprocessing's spawn would re-import the script in the worker (and fail there)."""
+    script = tmp_path / "script.py"
+    script.write_text(NO_MAIN_GUARD.format(root=str(ROOT)), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["top-level code ran", f"True {len(demo_items())}"]
 
 
 def _gone(pid: int) -> bool:
