@@ -28,6 +28,7 @@ from pydantic_settings import (
 from babelrec.culture_settings import CalibrationSettings
 from babelrec.language_settings import DisplaySettings, LanguageSpaceKnobs
 from babelrec.registry import EMBEDDERS, LLMS, RERANKERS
+from babelrec.store_settings import StoreSettings
 
 DEFAULT_CACHE_DIR = Path("~/.cache/babelrec").expanduser()
 ENV_PREFIX = "BABELREC_"
@@ -35,35 +36,6 @@ ENV_PREFIX = "BABELREC_"
 
 class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class StoreSettings(_Group):
-    """Where items and vectors live."""
-
-    path: Path | None = Field(
-        default=None, description="Embedded Chroma directory; default: DATA_DIR/chroma."
-    )
-    chroma_url: str | None = Field(
-        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000 (not with path)."
-    )
-    collection: str = Field(default="babelrec-items", min_length=3, max_length=512)
-
-    @field_validator("collection")
-    @classmethod
-    def _collection_name(cls, value: str) -> str:
-        allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        if not set(value) <= allowed or not (value[0].isalnum() and value[-1].isalnum()):
-            raise ValueError(
-                "a Chroma collection name is 3-512 characters of [a-zA-Z0-9._-], "
-                "starting and ending with a letter or digit"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _one_store(self) -> StoreSettings:
-        if self.path is not None and self.chroma_url:
-            raise ValueError("store.path and store.chroma_url are both set: set only one")
-        return self
 
 
 class EmbedderSettings(_Group):

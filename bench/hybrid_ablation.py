@@ -115,7 +115,7 @@ def main() -> None:
         for label, change in {
             "GRU seed 1": {"seed": 1},
             "GRU seed 2": {"seed": 2},
-            "GRU 20 epochs": {"epochs": 20},
+            "GRU 10 epochs": {"epochs": 10},
             "GRU 3 members": {"members": 3},
         }.items()
     }

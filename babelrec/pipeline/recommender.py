@@ -79,6 +79,7 @@ class Recommender:
             chroma_url=settings.store.chroma_url,
             collection=settings.store.collection,
             data_dir=settings.data_dir,
+            ef_search=settings.store.ef_search,
         )
         return cls(settings, embedder, store)
 

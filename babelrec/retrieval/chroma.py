@@ -1,4 +1,5 @@
-"""Connecting to Chroma: a server over HTTP when a URL is given, else an embedded store."""
+"""Chroma specifics: connecting (a server over HTTP when a URL is given, else an embedded store)
+and `Filters` as a `where` document."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from babelrec.errors import StoreError
+from babelrec.models import Filters
 
 
 def connect(
@@ -52,3 +54,24 @@ def connect(
         artifact_dir = path / "babelrec-artifacts" / collection
         location = str(path)
     return client, artifact_dir, location
+
+
+def where_clause(filters: Filters | None, language: str | None = None) -> dict[str, Any] | None:
+    """`Filters` (and one `language`, "" = unknown) as a Chroma `where` document, or None."""
+    conditions: list[dict[str, Any]] = []
+    if language is not None:
+        conditions.append({"language": {"$eq": language}})
+    if filters is None:
+        return conditions[0] if conditions else None
+    for field, values, op in (
+        ("language", filters.languages, "$in"),
+        ("region", filters.regions, "$in"),
+        ("category", filters.categories, "$in"),
+        ("category", filters.exclude_categories, "$nin"),
+        ("language", filters.exclude_languages, "$nin"),
+    ):
+        if values:
+            conditions.append({field: {op: list(values)}})
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Filters, Item
-from babelrec.retrieval.chroma import connect
+from babelrec.retrieval.chroma import connect, where_clause
 from babelrec.retrieval.language_records import LanguageRecords
 from babelrec.retrieval.language_space import LanguageStats
 
@@ -46,27 +46,6 @@ class Hit:
     item: Item
     similarity: float
     vector: np.ndarray | None = None
-
-
-def where_clause(filters: Filters | None, language: str | None = None) -> dict[str, Any] | None:
-    """`Filters` (and one `language`, "" = unknown) as a Chroma `where` document, or None."""
-    conditions: list[dict[str, Any]] = []
-    if language is not None:
-        conditions.append({"language": {"$eq": language}})
-    if filters is None:
-        return conditions[0] if conditions else None
-    for field, values, op in (
-        ("language", filters.languages, "$in"),
-        ("region", filters.regions, "$in"),
-        ("category", filters.categories, "$in"),
-        ("category", filters.exclude_categories, "$nin"),
-        ("language", filters.exclude_languages, "$nin"),
-    ):
-        if values:
-            conditions.append({field: {op: list(values)}})
-    if not conditions:
-        return None
-    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
 def legacy_identity(name: str) -> str:
@@ -122,6 +101,7 @@ class VectorStore:
         dimension: int,
         artifact_dir: Path,
         location: str,
+        ef_search: int = 400,
     ) -> None:
         self.client = client
         self.embedder_name = embedder_name
@@ -138,9 +118,12 @@ class VectorStore:
                     "babelrec_dimension": dimension,
                     "babelrec_schema": SCHEMA_VERSION,
                 },
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
                 embedding_function=None,
             )
+            if (self.collection.configuration.get("hnsw") or {}).get("ef_search") != ef_search:
+                # an existing collection keeps its creation settings: ef_search may change
+                self.collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
         except Exception as exc:
             raise StoreError(f"cannot open collection {collection!r} at {location}: {exc}") from exc
         self._check_embedder()
@@ -155,6 +138,7 @@ class VectorStore:
         chroma_url: str | None = None,
         collection: str = "babelrec-items",
         data_dir: Path = Path(".babelrec"),
+        ef_search: int = 400,
     ) -> VectorStore:
         """Open (creating if needed) a store: a Chroma server when `chroma_url` is set, else
         an embedded `PersistentClient` at `store_path`."""
@@ -168,6 +152,7 @@ class VectorStore:
             dimension=dimension,
             artifact_dir=artifact_dir,
             location=location,
+            ef_search=ef_search,
         )
 
     def _check_embedder(self) -> None:

@@ -163,6 +163,27 @@ class StoreContract:
         assert store.rebuild_language_stats().counts == {"en": 2, "es": 1, "zh": 1}
         assert store.language_stats() is not None
 
+    def test_search_breadth_is_set_at_creation_and_changed_on_reopen(
+        self, store: VectorStore, tmp_path: Path
+    ) -> None:
+        def breadth(opened: VectorStore) -> Any:
+            return opened.collection.configuration["hnsw"]["ef_search"]
+
+        assert breadth(store) == 400  # the default: recall@100 0.97 at a million items
+        store.upsert(items(), vectors(4))
+        served = {"chroma_url": store.location, "collection": store.collection_name}
+        location = (
+            {**served, "store_path": None, "data_dir": tmp_path}
+            if store.location.startswith("http")
+            else {"store_path": Path(store.location)}
+        )
+        for ef_search in (150, 400):
+            reopened = open_store(tmp_path, **location, ef_search=ef_search)
+            assert breadth(reopened) == ef_search
+            assert breadth(open_store(tmp_path, **location, ef_search=ef_search)) == ef_search
+            assert [h.item.id for h in reopened.query(vectors(1)[0], n=4)] != []
+        assert reopened.count() == 4
+
 
 class TestEmbeddedStore(StoreContract):
     @pytest.fixture
