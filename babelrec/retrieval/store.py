@@ -300,7 +300,7 @@ class VectorStore:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(
                     ids=ids[part],
-                    embeddings=vectors[part].tolist(),
+                    embeddings=vectors[part],
                     metadatas=[_item_metadata(item) for item in items[part]],
                 )
             self.language_records.update(stats, before.values(), vectors, items)
