@@ -121,7 +121,7 @@ class VectorStore:
                 configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
                 embedding_function=None,
             )
-            if (self.collection.configuration.get("hnsw") or {}).get("ef_search") != ef_search:
+            if (self.collection.configuration_json.get("hnsw") or {}).get("ef_search") != ef_search:
                 # an existing collection keeps its creation settings: ef_search may change
                 self.collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
         except Exception as exc:

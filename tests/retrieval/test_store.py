@@ -167,7 +167,7 @@ class StoreContract:
         self, store: VectorStore, tmp_path: Path
     ) -> None:
         def breadth(opened: VectorStore) -> Any:
-            return opened.collection.configuration["hnsw"]["ef_search"]
+            return opened.collection.configuration_json["hnsw"]["ef_search"]
 
         assert breadth(store) == 400  # the default: recall@100 0.97 at a million items
         store.upsert(items(), vectors(4))
