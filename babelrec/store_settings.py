@@ -10,6 +10,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+#: HNSW search breadth for 100 neighbours: recall@100 0.97 at a million items (README, Scale).
+DEFAULT_EF_SEARCH = 400
+
 
 class StoreSettings(BaseModel):
     """Where items and vectors live, and how Chroma's index searches them."""
@@ -24,7 +27,7 @@ class StoreSettings(BaseModel):
     )
     collection: str = Field(default="babelrec-items", min_length=3, max_length=512)
     ef_search: int = Field(
-        default=400,
+        default=DEFAULT_EF_SEARCH,
         ge=1,
         description="HNSW search breadth (Chroma's `ef_search`): higher finds more of the true "
         "nearest items, slower. 400 keeps recall@100 at 0.97 at a million items (README, Scale).",

@@ -33,6 +33,7 @@ from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
 from babelrec.rank.hybrid import (
     FITTED_ONCE,
     RECENT_ITEMS,
+    RECURRENT_PARAMS,
     HybridRanker,
     bridge_history,
     candidate_features,
@@ -48,12 +49,8 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "als": {"factors": [32, 64, 128], "alpha": [2.0, 10.0], "regularization": [0.05]},
     "rp3beta": {"alpha": [0.5, 1.0], "beta": [0.2, 0.4, 0.6], "neighbours": [100, 200]},
     "sequence": {"window": [3, 10], "recent": [3, 5, 10]},
-    "gru4rec": {
-        "epochs": [10, 20],
-        "learning_rate": [1e-2],
-        "batch_size": [128],
-        "max_length": [30],
-    },
+    # the hybrid's GRU helper alone: its parameters, with the epochs tuned
+    "gru4rec": {**{k: [v] for k, v in RECURRENT_PARAMS.items()}, "epochs": [10, 20]},
 }
 MAX_TUNING_CASES = 3000
 THREADS = 2

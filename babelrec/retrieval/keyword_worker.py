@@ -33,7 +33,7 @@ from typing import Any
 
 from babelrec.errors import BabelrecError, IngestError
 from babelrec.models import Item
-from babelrec.retrieval.keywords import extract_keywords
+from babelrec.retrieval.keywords import extract_keywords, given_keywords, lacking_keywords
 
 #: Items needing keywords from which a spawned process pays (bench/ingest.py
 #: `--keyword-process-min`; below it the process's start-up is not hidden by the embedding).
@@ -148,7 +148,7 @@ class KeywordJob:
 
     def __init__(self, items: Sequence[Item], *, process_min: int = PROCESS_MIN_ITEMS) -> None:
         self.items = list(items)
-        self.missing = [i for i, item in enumerate(self.items) if not item.keywords]
+        self.missing = lacking_keywords(self.items)
         self.in_process = bool(self.missing) and len(self.missing) >= process_min
         self._pool: ThreadPoolExecutor | None = None
         self._worker: SpawnedWorker | None = None
@@ -185,10 +185,7 @@ class KeywordJob:
                 f"keyword extraction in {self.where} returned {len(found)} results for "
                 f"{len(self.missing)} items; nothing was written"
             )
-        out = list(self.items)
-        for index, keywords in zip(self.missing, found, strict=True):
-            out[index] = self.items[index].model_copy(update={"keywords": keywords})
-        return out
+        return given_keywords(self.items, self.missing, found)
 
     def close(self) -> None:
         """Stop a worker whose answer is not wanted (the caller failed); never waits for it."""

@@ -262,12 +262,24 @@ def extract_keywords(items: Sequence[Item], k: int = MAX_KEYWORDS) -> list[list[
     return result
 
 
+def lacking_keywords(items: Sequence[Item]) -> list[int]:
+    """Positions of the items that came without keywords of their own."""
+    return [i for i, item in enumerate(items) if not item.keywords]
+
+
+def given_keywords(
+    items: Sequence[Item], positions: Sequence[int], found: Sequence[list[str]]
+) -> list[Item]:
+    """`items`, the one at `positions[k]` given `found[k]` as its keywords."""
+    out = list(items)
+    for index, keywords in zip(positions, found, strict=True):
+        out[index] = items[index].model_copy(update={"keywords": keywords})
+    return out
+
+
 def with_keywords(items: Sequence[Item]) -> list[Item]:
     """`items`, each given keywords unless it came with its own."""
-    missing = [i for i, item in enumerate(items) if not item.keywords]
-    out = list(items)
-    if missing:
-        found = extract_keywords([items[i] for i in missing])
-        for index, keywords in zip(missing, found, strict=True):
-            out[index] = items[index].model_copy(update={"keywords": keywords})
-    return out
+    missing = lacking_keywords(items)
+    if not missing:
+        return list(items)
+    return given_keywords(items, missing, extract_keywords([items[i] for i in missing]))

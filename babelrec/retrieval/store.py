@@ -26,6 +26,7 @@ from babelrec.models import Filters, Item
 from babelrec.retrieval.chroma import connect, where_clause
 from babelrec.retrieval.language_records import LanguageRecords
 from babelrec.retrieval.language_space import LanguageStats
+from babelrec.store_settings import DEFAULT_EF_SEARCH
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class VectorStore:
         dimension: int,
         artifact_dir: Path,
         location: str,
-        ef_search: int = 400,
+        ef_search: int = DEFAULT_EF_SEARCH,
     ) -> None:
         self.client = client
         self.embedder_name = embedder_name
@@ -138,7 +139,7 @@ class VectorStore:
         chroma_url: str | None = None,
         collection: str = "babelrec-items",
         data_dir: Path = Path(".babelrec"),
-        ef_search: int = 400,
+        ef_search: int = DEFAULT_EF_SEARCH,
     ) -> VectorStore:
         """Open (creating if needed) a store: a Chroma server when `chroma_url` is set, else
         an embedded `PersistentClient` at `store_path`."""
