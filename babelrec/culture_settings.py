@@ -23,6 +23,10 @@ RelevanceScale = Literal["minmax", "rank", "softmax"]
 #: The order of the calibrated places: as greedy picked them (Steck), or by first-stage
 #: relevance (the same set, so the same divergence).
 HeadOrder = Literal["greedy", "relevance"]
+#: The divergence term as it is (Steck: its scale, and so lambda's meaning, differ from one
+#: catalog and user to the next) or over the first-stage head's own divergence (lambda then
+#: trades relevance for the share of the divergence removed, alike on every catalog).
+DivergenceScale = Literal["absolute", "relative"]
 
 
 def _both() -> list[Dimension]:
@@ -57,6 +61,11 @@ class CalibrationSettings(BaseModel):
     )
     divergence: Divergence = Field(
         default="js", description="Jensen-Shannon (bounded) or Kullback-Leibler (smoothed)."
+    )
+    divergence_scale: DivergenceScale = Field(
+        default="absolute",
+        description="The divergence term as it is, or over the uncalibrated head's divergence "
+        "(relative: the weight means the same on every catalog and user).",
     )
     kl_smoothing: float = Field(
         default=0.01,

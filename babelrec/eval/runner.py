@@ -35,7 +35,7 @@ from babelrec.eval.prepare import prepared_dataset, resolve_data_dir
 from babelrec.eval.protocols import EvalCase, ProtocolResult, impression_cases, leave_last_out_cases
 from babelrec.eval.rankers import EvalContext, build_ranker
 from babelrec.eval.spaces import SpaceVectors, embed_translations
-from babelrec.eval.stats import paired_comparison, per_user_mean
+from babelrec.eval.stats import mean_interval, paired_comparison, per_user_mean
 from babelrec.retrieval.embedders import build_embedder
 from babelrec.settings import DEFAULT_CACHE_DIR
 
@@ -211,6 +211,18 @@ def _paired(a: EvalReport, b: EvalReport, metrics: Sequence[str], seed: int) -> 
     return out
 
 
+def intervals(report: EvalReport, metrics: Sequence[str], seed: int) -> dict[str, Any]:
+    """Each metric's mean over users with its 95% bootstrap interval (one ranker alone)."""
+    out: dict[str, Any] = {}
+    for metric in metrics:
+        values = per_user_mean(
+            [r.user_id for r in report.cases], [r.metrics.get(metric, np.nan) for r in report.cases]
+        )
+        mean, low, high = mean_interval(values, seed=seed)
+        out[metric] = {"mean": mean, "ci_low": low, "ci_high": high}
+    return out
+
+
 def compare(
     reports: dict[str, EvalReport], baseline: str, metrics: Sequence[str], seed: int
 ) -> dict[str, dict[str, Any]]:
@@ -373,6 +385,9 @@ def run_experiment(
         ],
         "details": results,
         "comparisons": {"baseline": experiment.baseline, "against": comparisons, "pairs": pairs},
+        "baseline_intervals": intervals(
+            reports[experiment.baseline], experiment.metrics, experiment.seed
+        ),
         "more_comparisons": [{"baseline": name, "against": c} for name, c in more.items()],
         "seconds": time.perf_counter() - started,
     }

@@ -121,3 +121,29 @@ def paired_comparison(
         n_resamples=n_resamples,
         seed=seed,
     )
+
+
+def mean_interval(
+    values: Mapping[str, float],
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """The mean of per-user values and its seeded percentile-bootstrap interval (NaNs left out):
+    how far one ranker's figure could move with another sample of users."""
+    kept = np.array([v for v in values.values() if not math.isnan(v)], dtype=float)
+    if len(kept) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(kept.mean())
+    if len(kept) < 2 or _constant(kept):
+        return mean, mean, mean
+    result = stats.bootstrap(
+        (kept,),
+        np.mean,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)

@@ -9,8 +9,10 @@ the leading `size` places one item at a time, each time taking the candidate tha
 
 where p is the target, q the list's distribution with the candidate added, and D the
 Jensen-Shannon divergence (base 2, in [0, 1]) or Kullback-Leibler with q mixed with a small
-share of p (Steck's smoothing). Relevance is min-max normalised over the candidates: of the
-first-stage scores, of the DCG gain 1 / log2(rank + 2) of the first-stage rank
+share of p (Steck's smoothing); with `divergence_scale="relative"` the divergence is divided by
+that of the input's own first `size` (so the weight trades relevance for the share of the
+divergence removed, whatever its scale on a catalog). Relevance is min-max normalised over the
+candidates: of the first-stage scores, of the DCG gain 1 / log2(rank + 2) of the first-stage rank
 (`relevance_scale="rank"`, which reads any first stage alike), or of the scores' softmax
 ("softmax": Steck's probabilities, for scores that are logits, as the hybrid fusion's are).
 `pool` lets only the first-stage top `pool * size` into the calibrated places. The chosen places
@@ -39,6 +41,7 @@ from babelrec.culture_settings import (
     CalibrationSettings,
     Dimension,
     Divergence,
+    DivergenceScale,
     HeadOrder,
     RelevanceScale,
 )
@@ -143,6 +146,7 @@ def greedy_calibrate(
     order: HeadOrder = "greedy",
     pool: float | None = None,
     page: int | None = None,
+    divergence_scale: DivergenceScale = "absolute",
 ) -> CalibrationOutcome:
     """The calibrated order of candidates given their relevance (higher first, input assumed
     sorted by it), their `labels` per dimension and each dimension's `targets`.
@@ -151,7 +155,8 @@ def greedy_calibrate(
     its score, "softmax" the softmax of the scores (taken as logits); `order` "relevance"
     shows the chosen head by relevance, page by page (`page` places at a time, default the whole
     head, so that each page's prefix is as calibrated as greedy made it); `pool` lets only the
-    `ceil(pool * size)` most relevant candidates into the head."""
+    `ceil(pool * size)` most relevant candidates into the head; `divergence_scale` "relative"
+    divides the divergence by the input head's (a head already on target is kept)."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be within [0, 1], not {weight}")
     n = len(relevance)
@@ -180,13 +185,18 @@ def greedy_calibrate(
         ]  # fmt: skip
         return float(np.mean(divs)) if divs else 0.0
 
-    def objective(chosen: list[int]) -> tuple[float, float]:
-        div = mean_divergence(chosen)
-        return (1.0 - weight) * float(rel[chosen].sum()) - weight * div, div
-
     if not dims or size == 0:
         kept_order = baseline + [i for i in range(n) if i not in set(baseline)]
         return CalibrationOutcome(order=kept_order, size=size, notes=notes)
+    scale = 1.0
+    if divergence_scale == "relative":
+        # a head already on target (nothing to remove) is kept: the greedy term would be 0 / 0
+        scale = 1.0 / max(mean_divergence(baseline), _EPS)
+
+    def objective(chosen: list[int]) -> tuple[float, float]:
+        div = mean_divergence(chosen)
+        return (1.0 - weight) * float(rel[chosen].sum()) - weight * scale * div, div
+
     chosen: list[int] = []
     remaining = np.ones(n, dtype=bool) if pool is None else rank < max(size, ceil(pool * size))
     counts = [np.zeros(len(d.target)) for d in dims]
@@ -195,7 +205,7 @@ def greedy_calibrate(
         div = np.zeros(len(rows))
         for d, c in zip(dims, counts, strict=True):
             div += divergence(d.target, d.shares(c + d.onehot[rows]), kind, smoothing)
-        gain = (1.0 - weight) * rel[rows] - weight * div / len(dims)
+        gain = (1.0 - weight) * rel[rows] - weight * scale * div / len(dims)
         best = int(rows[int(np.argmax(gain))])
         chosen.append(best)
         remaining[best] = False
@@ -295,6 +305,7 @@ def calibrate_items(
         order=config.order,
         pool=config.pool,
         page=page,
+        divergence_scale=config.divergence_scale,
     )
     outcome.notes[:0] = [
         f"the user's {dim} affinity is unknown (none stated, none in the history): "

@@ -65,6 +65,9 @@ def test_small_run_on_real_data_writes_the_three_outputs(
     assert set(report["comparisons"]["against"]) == {"random", "popularity", "bilinear-learned"}
     ci = report["comparisons"]["against"]["random"]["auc"]
     assert ci["ci_low"] <= ci["mean_difference"] <= ci["ci_high"]
+    own = report["baseline_intervals"]["auc"]  # the baseline's own interval, for a goal on it
+    assert own["mean"] == pytest.approx(ci["mean_a"])
+    assert own["ci_low"] < own["mean"] < own["ci_high"]
     assert "zh" in report["details"]["cosine"]["by_user_language"]
 
     # a rerun resumes from the saved scores instead of scoring again

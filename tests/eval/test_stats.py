@@ -3,8 +3,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from babelrec.eval.stats import paired_comparison, per_user_mean
+from babelrec.eval.stats import mean_interval, paired_comparison, per_user_mean
 
 A = {"u1": 0.1, "u2": 0.2, "u3": 0.3, "u4": 0.4, "u5": 0.5}
 B = {u: v + d for (u, v), d in zip(A.items(), [1, 2, 3, 4, 5], strict=True)}  # diffs 1..5
@@ -55,3 +57,24 @@ def test_per_user_mean() -> None:
     assert means["u"] == 2.0 and means["v"] == 2.0 and math.isnan(means["w"])
     with pytest.raises(ValueError):
         per_user_mean(["u"], [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=2, max_size=60), st.integers(0, 5))
+def test_mean_interval_holds_the_mean_and_is_seeded(values: list[float], seed: int) -> None:
+    by_user = {f"u{i}": v for i, v in enumerate(values)}
+    mean, low, high = mean_interval(by_user, seed=seed, n_resamples=300)
+    assert mean == pytest.approx(sum(values) / len(values))
+    assert low - 1e-9 <= mean <= high + 1e-9
+    assert min(values) - 1e-9 <= low and high <= max(values) + 1e-9
+    assert mean_interval(by_user, seed=seed, n_resamples=300) == (mean, low, high)
+
+
+def test_mean_interval_narrows_with_more_users_and_skips_nans() -> None:
+    few = {f"u{i}": float(i % 2) for i in range(40)}
+    many = {f"u{i}": float(i % 2) for i in range(4000)}
+    _, low_few, high_few = mean_interval(few)
+    _, low_many, high_many = mean_interval(many)
+    assert high_many - low_many < (high_few - low_few) / 5
+    assert mean_interval({"a": math.nan, "b": 0.5, "c": 0.5}) == (0.5, 0.5, 0.5)
+    assert all(math.isnan(x) for x in mean_interval({"a": math.nan}))

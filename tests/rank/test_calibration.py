@@ -101,6 +101,60 @@ def test_rank_relevance_reads_only_the_first_stage_order(
     assert greedy_calibrate(scaled, labels, targets, **run).order == out.order  # type: ignore[arg-type]
 
 
+@settings(max_examples=150, deadline=None)
+@given(lists(), st.floats(0, 1), st.integers(1, 30), st.sampled_from(["js", "kl"]))
+def test_relative_scale_never_makes_the_objective_or_the_divergence_worse(
+    case: tuple, weight: float, size: int, kind: str
+) -> None:
+    relevance, labels, targets = case
+    run = {"weight": weight, "size": size, "kind": kind, "divergence_scale": "relative"}
+    out = greedy_calibrate(relevance, labels, targets, **run)  # type: ignore[arg-type]
+    assert sorted(out.order) == list(range(len(relevance)))
+    if out.dimensions:
+        # the input's head has the most relevance, so a head kept over it diverges no more
+        assert out.divergence_after is not None and out.divergence_before is not None
+        assert out.divergence_after <= out.divergence_before + 1e-12
+
+
+def test_relative_scale_is_the_absolute_weight_rescaled_by_the_input_divergence() -> None:
+    """Relative at weight w is absolute at the w' with w' / (1 - w') = (w / (1 - w)) / D0, D0
+    the input head's divergence: the same picks, whatever the divergence's scale."""
+    rng = np.random.default_rng(0)
+    compared = 0
+    for _ in range(200):
+        n, size = int(rng.integers(12, 40)), int(rng.integers(3, 11))
+        relevance = sorted(rng.normal(size=n).tolist(), reverse=True)
+        regions: list[str | None] = [str(r) for r in rng.choice(["US", "KR", "FR", "JP"], n)]
+        shares = rng.dirichlet(np.ones(4))
+        target = {"region": dict(zip(["US", "KR", "FR", "JP"], shares.tolist(), strict=True))}
+        weight = float(rng.uniform(0.05, 0.95))
+        run = {"size": size, "relevance_scale": "rank"}
+        relative = greedy_calibrate(relevance, {"region": regions}, target, weight=weight,
+                                    divergence_scale="relative", **run)  # type: ignore[arg-type]  # fmt: skip
+        before = relative.divergence_before
+        assert before is not None
+        if before < 1e-6:
+            continue
+        odds = weight / (1 - weight) / before
+        absolute = greedy_calibrate(relevance, {"region": regions}, target,
+                                    weight=odds / (1 + odds), **run)  # type: ignore[arg-type]  # fmt: skip
+        assert relative.order == absolute.order
+        compared += 1
+    assert compared > 150
+    # on one list, relative calibration at a modest weight moves a small divergence that the
+    # absolute scale at the same weight leaves alone
+    relevance = [1.0 - i / 20 for i in range(20)]
+    regions = ["US"] * 9 + ["KR"] + ["US"] * 5 + ["KR"] * 5
+    target = {"region": {"US": 0.8, "KR": 0.2}}
+    run = {"weight": 0.1, "size": 10, "relevance_scale": "rank"}
+    kept = greedy_calibrate(relevance, {"region": regions}, target, **run)  # type: ignore[arg-type]
+    moved = greedy_calibrate(relevance, {"region": regions}, target, divergence_scale="relative",
+                             **run)  # type: ignore[arg-type]  # fmt: skip
+    assert kept.order[:10] == list(range(10))
+    assert moved.divergence_after == pytest.approx(0.0, abs=1e-12)
+    assert kept.divergence_after == kept.divergence_before and kept.divergence_before > 0.01
+
+
 def test_calibration_moves_the_head_toward_the_target() -> None:
     relevance = [1.0, 0.99, 0.98, 0.97, 0.5, 0.49, 0.48, 0.47]
     languages: list[str | None] = ["en"] * 4 + ["zh"] * 4
