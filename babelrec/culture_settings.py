@@ -46,14 +46,14 @@ class CalibrationSettings(BaseModel):
         "history items at the default openness (always).",
     )
     openness: float = Field(
-        default=0.5,
+        default=0.25,
         ge=0.0,
         le=1.0,
         description="Default openness of users whose profile sets none: 0 keeps to the user's "
         "own languages and regions, 1 spreads evenly over those the candidates offer.",
     )
     weight: float = Field(
-        default=0.95,
+        default=0.75,
         ge=0.0,
         le=1.0,
         description="Steck's lambda: (1 - weight) * relevance - weight * divergence; 0 keeps the "
@@ -63,7 +63,7 @@ class CalibrationSettings(BaseModel):
         default="js", description="Jensen-Shannon (bounded) or Kullback-Leibler (smoothed)."
     )
     divergence_scale: DivergenceScale = Field(
-        default="absolute",
+        default="relative",
         description="The divergence term as it is, or over the uncalibrated head's divergence "
         "(relative: the weight means the same on every catalog and user).",
     )
