@@ -61,6 +61,21 @@ def _constant(diffs: np.ndarray) -> bool:
     return bool(np.ptp(diffs) <= 1e-12 * max(1.0, float(np.abs(diffs).max())))
 
 
+def _bootstrap_mean(
+    values: np.ndarray, confidence: float, n_resamples: int, seed: int
+) -> tuple[float, float]:
+    """A seeded percentile-bootstrap interval of the mean of `values`."""
+    result = stats.bootstrap(
+        (values,),
+        np.mean,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
 def _p_value(a: np.ndarray, b: np.ndarray, test: Test) -> float:
     diffs = b - a
     if not np.any(diffs):
@@ -94,18 +109,7 @@ def paired_comparison(
         if _constant(diffs):
             low = high = float(diffs.mean())
         else:
-            result = stats.bootstrap(
-                (diffs,),
-                np.mean,
-                n_resamples=n_resamples,
-                confidence_level=confidence,
-                method="percentile",
-                rng=np.random.default_rng(seed),
-            )
-            low, high = (
-                float(result.confidence_interval.low),
-                float(result.confidence_interval.high),
-            )
+            low, high = _bootstrap_mean(diffs, confidence, n_resamples, seed)
         p_value = _p_value(values[:, 0], values[:, 1], test)
     return PairedComparison(
         n=len(diffs),
@@ -138,12 +142,5 @@ def mean_interval(
     mean = float(kept.mean())
     if len(kept) < 2 or _constant(kept):
         return mean, mean, mean
-    result = stats.bootstrap(
-        (kept,),
-        np.mean,
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)
+    low, high = _bootstrap_mean(kept, confidence, n_resamples, seed)
+    return mean, low, high
