@@ -53,7 +53,9 @@ DATASETS = {  # experiment -> (exposure metric, calibration metric)
 }
 #: cal-...: Steck's divergence as it is; rel-...: over the uncalibrated head's own divergence
 #: (`calibration.divergence_scale: relative`).
-LABEL = re.compile(r"(?:(?P<v>[\w-]+):)?(?P<s>cal|rel)-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)")
+LABEL = re.compile(
+    r"(?:(?P<v>[\w-]+):)?(?P<s>cal|rel)-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)(?:-h(?P<h>[\d.]+))?"
+)
 SCALES = {"cal": "absolute", "rel": "relative"}
 #: Variants of the algorithm compared on validation users (`--tune`), on top of the
 #: experiment's calibration options: Steck's greedy as published, and what may trade better.
@@ -92,10 +94,17 @@ def tuning_rankers(experiment: Any) -> list[Any]:
 
 
 def run(
-    name: str, limit: int | None, out: Path, work: Path, tune: bool = False, variants: bool = True
+    name: str,
+    limit: int | None,
+    out: Path,
+    work: Path,
+    tune: bool = False,
+    variants: bool = True,
+    rankers: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Run one experiment in `work` (scores, resumable) and copy its report to `out`; `tune`:
-    the algorithm's variants on validation users (training users only) instead."""
+    on validation users (training users only), with the algorithm's variants unless not
+    `variants`; `rankers` replaces the experiment's own."""
     import shutil
 
     from babelrec.eval.experiment import load_experiment
@@ -107,8 +116,9 @@ def run(
         EVAL_RANKERS.register("calibrated", "babelrec.eval.calibrated:CalibratedEvalRanker")
     settings = Settings()
     experiment = load_experiment(f"calibration_{name}.yaml")
-    if tune:
-        rankers = tuning_rankers(experiment) if variants else list(experiment.rankers)
+    if rankers is None and tune and variants:
+        rankers = tuning_rankers(experiment)
+    if rankers is not None:
         experiment = experiment.model_copy(update={"rankers": rankers})
     summary: dict[str, Any] = run_experiment(
         experiment,
@@ -138,6 +148,7 @@ def rows(name: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
             "ranker": label,
             "variant": (match["v"] or None) if match else None,
             "scale": SCALES[match["s"]] if match else None,
+            "half_life": float(match["h"]) if match and match["h"] else None,
             "openness": float(match["o"]) if match else None,
             "weight": float(match["w"]) if match else None,
             "ndcg@10": metrics["ndcg@10"],
@@ -190,11 +201,12 @@ def choose(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     every user with history) only when the default passes both checks everywhere, else
     "asked"."""
     grid = sorted({(r["scale"], r["openness"], r["weight"]) for t in tables.values() for r in t
-                   if r["weight"] is not None and r["variant"] is None})  # fmt: skip
+                   if r["weight"] is not None and r["variant"] is None
+                   and r["half_life"] is None})  # fmt: skip
     goals: list[dict[str, Any]] = []
     for scale, openness, weight in grid:
         per = {
-            name: next((r for r in t if r["variant"] is None
+            name: next((r for r in t if r["variant"] is None and r["half_life"] is None
                         and (r["scale"], r["openness"], r["weight"]) == (scale, openness, weight)),
                        None)
             for name, t in tables.items()

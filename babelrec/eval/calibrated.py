@@ -3,7 +3,8 @@
 The base is prepared once per run and shared by every calibrated ranker over it
 (`EvalContext.prepared_ranker`), so a sweep of many settings over a hybrid trains one hybrid.
 
-The user is the case's stated language and region with its history; the base ranker's scores
+The user is the case's stated language and region with its history (timed where the case has
+times, so `half_life_days` decays it by age at the case's own time); the base ranker's scores
 are the relevance (`babelrec.rank.calibration`). The calibrated order becomes the scores (first
 place highest), so every metric reads the calibrated list. Not pointwise: a candidate's place
 depends on the others'.
@@ -11,6 +12,7 @@ depends on the others'.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ import numpy as np
 from babelrec.culture_settings import CalibrationSettings
 from babelrec.eval.protocols import EvalCase
 from babelrec.eval.rankers import EvalContext, EvalRanker, build_ranker
-from babelrec.models import UserProfile
+from babelrec.models import HistoryEntry, UserProfile
 from babelrec.rank.calibration import calibrate_items
 
 #: A stand-in language for cases whose user language is unknown (it matches no item).
@@ -59,10 +61,16 @@ class CalibratedEvalRanker(EvalRanker):
         base = np.asarray(self.base.score(case, context), dtype=float)
         order = [int(i) for i in np.argsort(-base, kind="stable")]
         items = context.dataset.items
+        times: list[datetime | None] = (
+            list(case.history_times) if case.history_times else [None] * len(case.history)
+        )
         user = UserProfile(
             language=case.user_language or UNKNOWN_LANGUAGE,
             region=case.user_region,
-            history=list(case.history),
+            history=[
+                HistoryEntry(item_id=item_id, timestamp=when)
+                for item_id, when in zip(case.history, times, strict=True)
+            ],
         )
         history = [items[i] for i in case.history if i in items]
         calibration = calibrate_items(
@@ -73,6 +81,7 @@ class CalibratedEvalRanker(EvalRanker):
             self.config,
             size=self.size,
             openness=self.config.openness,
+            now=case.at,
         )
         outcome = calibration.outcome
         if outcome.js_before is not None and outcome.js_after is not None:

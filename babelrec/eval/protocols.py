@@ -6,7 +6,9 @@
   is the target and the earlier ones the history. Candidates are the full catalog minus the
   history, or the target plus ``n_negatives`` sampled items the user never interacted with. The
   sample is drawn once with a seed and, given a file, stored there with its sha256 and the
-  dataset's content hash, and reused by later runs (a mismatch raises `DatasetError`).
+  dataset's content hash, and reused by later runs (a mismatch raises `DatasetError`). Where
+  every interaction has a timestamp, a case carries its history's times and the target's
+  (`history_times`, `at`), so time-decayed affinity can be measured.
 
 Cases a protocol cannot use (too little history, no positive, ...) are counted per reason in
 `ProtocolResult.skipped`, never dropped silently.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -41,11 +44,18 @@ class EvalCase(BaseModel):
     positives: set[str] = Field(min_length=1)
     user_language: str | None = None
     user_region: str | None = None
+    #: When each history item was last seen (aligned with `history`), and when the case happens.
+    history_times: list[datetime] | None = None
+    at: datetime | None = None
 
     @model_validator(mode="after")
     def _positives_are_candidates(self) -> EvalCase:
         if not self.positives <= set(self.candidates):
             raise ValueError("every positive must be among the candidates")
+        if self.history_times is not None and len(self.history_times) != len(self.history):
+            raise ValueError(
+                f"{len(self.history_times)} history times for {len(self.history)} history items"
+            )
         return self
 
 
@@ -94,6 +104,19 @@ def impression_cases(dataset: Dataset, *, min_history: int = 1) -> ProtocolResul
         skipped=dict(skipped),
         params={"min_history": min_history},
     )
+
+
+def _last_times(dataset: Dataset) -> dict[str, dict[str, datetime]] | None:
+    """Each user's items with the time each was last seen; None unless every interaction has a
+    timestamp (a partly timed history would decay some items and not others)."""
+    times: dict[str, dict[str, datetime]] = {}
+    for row in dataset.interactions:
+        if row.timestamp is None:
+            return None
+        seen = times.setdefault(row.user_id, {})
+        if row.item_id not in seen or row.timestamp >= seen[row.item_id]:
+            seen[row.item_id] = row.timestamp
+    return times
 
 
 def _sequences(dataset: Dataset) -> tuple[dict[str, list[str]], int]:
@@ -198,6 +221,7 @@ def leave_last_out_cases(
         negatives, digest = _load_or_sample(path, dataset, seen, n_negatives, seed)
     catalog = list(dataset.items)
     position = {item: i for i, item in enumerate(catalog)}
+    times = _last_times(dataset)
 
     cases: list[EvalCase] = []
     short = 0
@@ -222,6 +246,8 @@ def leave_last_out_cases(
                 positives={target},
                 user_language=language,
                 user_region=region,
+                history_times=[times[user][i] for i in history] if times else None,
+                at=times[user][target] if times else None,
             )
         )
     return ProtocolResult(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -77,3 +78,26 @@ def test_calibrated_rankers_over_one_base_share_it_prepared_once() -> None:
     rankers[0].score(case, context)
     assert "target_js_before" in rankers[0].stats()
     assert "target_js_before" not in rankers[1].stats()
+
+
+def test_a_half_life_decays_the_history_by_its_age_at_the_cases_time() -> None:
+    """The Korean films were seen two years before the case, the US ones the day before: with a
+    30-day half-life the target is the recent (US) history, so the list keeps its US films;
+    without decay the old Korean half pulls Korean films up."""
+    context, case = _context()
+    at = datetime(2020, 1, 1, tzinfo=UTC)
+    old, recent = at - timedelta(days=730), at - timedelta(days=1)
+    timed = case.model_copy(update={"history_times": [recent, old, old, recent], "at": at})
+
+    def korean_shown(half_life: float | None) -> int:
+        ranker = EVAL_RANKERS.get("calibrated")(
+            base="cosine", openness=0.0, weight=0.99, size=4, dimensions=["region"],
+            half_life_days=half_life, stated_weight=0.0,
+        )  # fmt: skip
+        ranker.prepare(context)
+        scores = ranker.score(timed, context)
+        top = sorted(range(len(scores)), key=lambda i: -scores[i])[:4]
+        return sum(timed.candidates[i].startswith("kr") for i in top)
+
+    assert korean_shown(None) == 2  # half the history is Korean
+    assert korean_shown(30.0) == 0  # the Korean half is two years old

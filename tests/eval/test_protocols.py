@@ -80,6 +80,11 @@ def test_leave_last_out_full_catalog(tmp_path: Path) -> None:
     assert result.skipped == {"user without interactions": 1, "fewer than 2 distinct items": 1}
     assert result.notes["repeat_interactions_collapsed"] == 1
     assert result.params["negatives_sha256"] is None
+    # each history item with the time it was last seen, and the case at its target's time
+    assert cases["u1"].history_times == [T0, T0 + timedelta(days=1)]
+    assert cases["u1"].at == T0 + timedelta(days=2)
+    assert cases["u2"].history_times == [T0 + timedelta(days=1)]
+    assert cases["u2"].at == T0 + timedelta(days=2)  # i5's repeat, not its first time
 
 
 def test_sampled_negatives_are_stored_and_reused(tmp_path: Path) -> None:
@@ -113,6 +118,11 @@ def test_sample_negatives_when_catalog_is_short() -> None:
 def test_eval_case_checks_positives() -> None:
     with pytest.raises(ValueError, match="among the candidates"):
         EvalCase(case_id="x", user_id="u", history=[], candidates=["a"], positives={"b"})
+    with pytest.raises(ValueError, match="1 history times for 2 history items"):
+        EvalCase(
+            case_id="x", user_id="u", history=["a", "b"], history_times=[T0], candidates=["c"],
+            positives={"c"},
+        )  # fmt: skip
 
 
 @pytest.mark.data
