@@ -107,9 +107,10 @@ class CalibrationSettings(BaseModel):
         "calibrated (a stated language alone says little of a cold user's taste).",
     )
     half_life_days: float | None = Field(
-        default=None,
+        default=365.0,
         gt=0,
-        description="Time decay of history items in the affinity estimate; None weighs all alike.",
+        description="Time decay of timed history items in the affinity estimate (relative age: "
+        "the history keeps its weight against the stated profile); None weighs all alike.",
     )
     stated_weight: float = Field(
         default=1.0,

@@ -53,10 +53,11 @@ def rankers(name: str, default: dict[str, Any]) -> list[Any]:
     prefix = {"absolute": "cal", "relative": "rel"}[scale]
     label = f"{prefix}-o{openness:g}-w{weight:g}"
     template = next(r for r in experiment.rankers if r.label == label)
-    out = [base, template]
-    for half_life in HALF_LIVES:
+    out = [base]
+    for half_life in (None, *HALF_LIVES):
         options = {**template.options, "half_life_days": half_life}
-        out.append(template.model_copy(update={"label": f"{label}-h{half_life:g}",
+        suffix = "none" if half_life is None else f"{half_life:g}"
+        out.append(template.model_copy(update={"label": f"{label}-h{suffix}",
                                                "options": options}))  # fmt: skip
     return out
 
@@ -64,13 +65,13 @@ def rankers(name: str, default: dict[str, Any]) -> list[Any]:
 def goals(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Per half-life (None: no decay), the goal checks on each dataset."""
     out = []
-    for half_life in (None, *HALF_LIVES):
+    for half_life in (0.0, *HALF_LIVES):  # 0.0: the -hnone row
         per = {
             name: next(r for r in table if r["weight"] is not None and r["half_life"] == half_life)
             for name, table in tables.items()
         }
         out.append({
-            "half_life_days": half_life,
+            "half_life_days": half_life or None,
             "js_halved": {n: halves_js(r) for n, r in per.items()},
             "ndcg_within_interval": {n: within_interval(r) for n, r in per.items()},
             "ndcg_held_paired": {n: holds_ndcg(r) for n, r in per.items()},

@@ -54,7 +54,7 @@ DATASETS = {  # experiment -> (exposure metric, calibration metric)
 #: cal-...: Steck's divergence as it is; rel-...: over the uncalibrated head's own divergence
 #: (`calibration.divergence_scale: relative`).
 LABEL = re.compile(
-    r"(?:(?P<v>[\w-]+):)?(?P<s>cal|rel)-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)(?:-h(?P<h>[\d.]+))?"
+    r"(?:(?P<v>[\w-]+):)?(?P<s>cal|rel)-o(?P<o>[\d.]+)-w(?P<w>[\d.]+)(?:-h(?P<h>[\d.]+|none))?"
 )
 SCALES = {"cal": "absolute", "rel": "relative"}
 #: Variants of the algorithm compared on validation users (`--tune`), on top of the
@@ -148,7 +148,10 @@ def rows(name: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
             "ranker": label,
             "variant": (match["v"] or None) if match else None,
             "scale": SCALES[match["s"]] if match else None,
-            "half_life": float(match["h"]) if match and match["h"] else None,
+            # -hN: half_life_days N, -hnone: no decay (0.0 here), none given: the default
+            "half_life": (0.0 if match["h"] == "none" else float(match["h"]))
+            if match and match["h"]
+            else None,
             "openness": float(match["o"]) if match else None,
             "weight": float(match["w"]) if match else None,
             "ndcg@10": metrics["ndcg@10"],

@@ -70,3 +70,48 @@ def test_targets_are_distributions(
     assert set(target) == set(available)
     assert sum(target.values()) == pytest.approx(1.0)
     assert all(v >= 0 for v in target.values())
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["en", "ko", "zh"]), st.integers(0, 3650)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 20_000),
+    st.sampled_from([7.0, 30.0, 365.0]),
+    st.floats(0.0, 3.0),
+)
+def test_decay_weighs_history_items_by_relative_age_not_by_how_old_the_history_is(
+    rows: list[tuple[str, int]], shift_days: int, half_life: float, stated: float
+) -> None:
+    """Shifting the whole history back in time changes nothing (even by decades, where the raw
+    weights would underflow): the history keeps its item count against the stated profile, and
+    a history with no timestamps is the undecayed estimate."""
+    items = [item(f"i{n}", language, None) for n, (language, _) in enumerate(rows)]
+
+    def user(shift: int, timed: bool = True) -> UserProfile:
+        return UserProfile(
+            language="es",
+            history=[
+                HistoryEntry(
+                    item_id=f"i{n}",
+                    timestamp=NOW - timedelta(days=age + shift) if timed else None,
+                )
+                for n, (_, age) in enumerate(rows)
+            ],
+        )
+
+    recent = estimate_affinity(user(0), items, NOW, half_life_days=half_life, stated_weight=stated)
+    old = estimate_affinity(
+        user(shift_days), items, NOW, half_life_days=half_life, stated_weight=stated
+    )
+    assert old.languages == pytest.approx(recent.languages)
+    if stated > 0:  # the stated language keeps its share however old the history is
+        share = stated / (stated + len(rows))
+        assert recent.languages["es"] == pytest.approx(share)
+    untimed = estimate_affinity(
+        user(0, timed=False), items, NOW, half_life_days=half_life, stated_weight=stated
+    )
+    flat = estimate_affinity(user(0), items, NOW, stated_weight=stated)
+    assert untimed.languages == pytest.approx(flat.languages)
