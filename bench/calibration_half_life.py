@@ -29,12 +29,10 @@ from calibration_sweep import (  # noqa: E402 (after the path set-up)
     OUT as SWEEP_OUT,
 )
 from calibration_sweep import (  # noqa: E402
-    halves_js,
-    holds_ndcg,
+    goal_checks,
     rows,
     run,
     setting,
-    within_interval,
 )
 
 OUT = SWEEP_OUT / "half_life"
@@ -72,11 +70,7 @@ def goals(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         }
         out.append({
             "half_life_days": half_life or None,
-            "js_halved": {n: halves_js(r) for n, r in per.items()},
-            "ndcg_within_interval": {n: within_interval(r) for n, r in per.items()},
-            "ndcg_held_paired": {n: holds_ndcg(r) for n, r in per.items()},
-            "met": {n: halves_js(r) and within_interval(r) for n, r in per.items()},
-            "mean_ndcg@10_diff": sum(r["ndcg@10_diff"][0] for r in per.values()) / len(per),
+            **goal_checks(per),
             "target_js_ratio": {n: r.get("target_js_ratio") for n, r in per.items()},
         })  # fmt: skip
     return out

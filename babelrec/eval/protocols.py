@@ -106,25 +106,13 @@ def impression_cases(dataset: Dataset, *, min_history: int = 1) -> ProtocolResul
     )
 
 
-def _last_times(dataset: Dataset) -> dict[str, dict[str, datetime]] | None:
-    """Each user's items with the time each was last seen; None unless every interaction has a
-    timestamp (a partly timed history would decay some items and not others)."""
-    times: dict[str, dict[str, datetime]] = {}
-    for row in dataset.interactions:
-        if row.timestamp is None:
-            return None
-        seen = times.setdefault(row.user_id, {})
-        if row.item_id not in seen or row.timestamp >= seen[row.item_id]:
-            seen[row.item_id] = row.timestamp
-    return times
-
-
-def _sequences(dataset: Dataset) -> tuple[dict[str, list[str]], int]:
-    """Each user's distinct items, oldest first, a repeat counting at its last time."""
+def _sequences(dataset: Dataset) -> tuple[dict[str, dict[str, datetime | None]], int]:
+    """Each user's distinct items, oldest first, each with its last time (a repeat counting at
+    its last time), and how many repeats were collapsed."""
     order = sorted(
         range(len(dataset.interactions)), key=lambda i: (dataset.interactions[i].timestamp, i)
     )
-    sequences: dict[str, dict[str, None]] = {}
+    sequences: dict[str, dict[str, datetime | None]] = {}
     repeats = 0
     for index in order:
         row = dataset.interactions[index]
@@ -132,8 +120,8 @@ def _sequences(dataset: Dataset) -> tuple[dict[str, list[str]], int]:
         if row.item_id in seen:
             repeats += 1
             del seen[row.item_id]
-        seen[row.item_id] = None
-    return {user: list(items) for user, items in sequences.items()}, repeats
+        seen[row.item_id] = row.timestamp
+    return sequences, repeats
 
 
 def _negatives_digest(negatives: dict[str, list[str]]) -> str:
@@ -221,12 +209,15 @@ def leave_last_out_cases(
         negatives, digest = _load_or_sample(path, dataset, seen, n_negatives, seed)
     catalog = list(dataset.items)
     position = {item: i for i, item in enumerate(catalog)}
-    times = _last_times(dataset)
 
     cases: list[EvalCase] = []
     short = 0
-    for user, items in eligible.items():
+    for user, timed in eligible.items():
+        items, stamps = list(timed), list(timed.values())
         target, history = items[-1], items[:-1]
+        # a partly timed history would decay some items and not others: times for all or none
+        known = [t for t in stamps if t is not None]
+        when = known if len(known) == len(stamps) else None
         if candidates == "sampled":
             if user not in negatives:
                 raise DatasetError(f"No stored negatives for user {user!r}; delete the file.")
@@ -246,8 +237,8 @@ def leave_last_out_cases(
                 positives={target},
                 user_language=language,
                 user_region=region,
-                history_times=[times[user][i] for i in history] if times else None,
-                at=times[user][target] if times else None,
+                history_times=when[:-1] if when else None,
+                at=when[-1] if when else None,
             )
         )
     return ProtocolResult(

@@ -197,11 +197,16 @@ def breakdown(
     return out
 
 
+def _by_user(report: EvalReport, metric: str) -> dict[str, float]:
+    """A metric's value per user (the mean of the user's cases)."""
+    cases = report.cases
+    return per_user_mean([r.user_id for r in cases], [r.metrics[metric] for r in cases])
+
+
 def _paired(a: EvalReport, b: EvalReport, metrics: Sequence[str], seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for metric in metrics:
-        values_a = per_user_mean([r.user_id for r in a.cases], [r.metrics[metric] for r in a.cases])
-        values_b = per_user_mean([r.user_id for r in b.cases], [r.metrics[metric] for r in b.cases])
+        values_a, values_b = _by_user(a, metric), _by_user(b, metric)
         try:
             out[metric] = paired_comparison(
                 values_a, values_b, seed=seed, n_resamples=2000
@@ -215,10 +220,7 @@ def intervals(report: EvalReport, metrics: Sequence[str], seed: int) -> dict[str
     """Each metric's mean over users with its 95% bootstrap interval (one ranker alone)."""
     out: dict[str, Any] = {}
     for metric in metrics:
-        values = per_user_mean(
-            [r.user_id for r in report.cases], [r.metrics.get(metric, np.nan) for r in report.cases]
-        )
-        mean, low, high = mean_interval(values, seed=seed)
+        mean, low, high = mean_interval(_by_user(report, metric), seed=seed)
         out[metric] = {"mean": mean, "ci_low": low, "ci_high": high}
     return out
 

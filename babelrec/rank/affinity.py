@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from babelrec.models import Item, UserProfile
-from babelrec.rank.users import history_weights
+from babelrec.rank.users import as_utc, history_weights
 
 Distribution = dict[str, float]
 
@@ -78,8 +78,8 @@ def estimate_affinity(
     stamps = [e.timestamp for e in entries]
     decayed = history_weights(stamps, half_life_days, now)
     # ages from the newest timed entry, so that even a very old history cannot underflow to 0
-    newest = max((_aware(t) for t in stamps if t is not None), default=None)
-    relative = history_weights(stamps, half_life_days, newest) if newest else decayed
+    newest = max((as_utc(t) for t in stamps if t is not None), default=None)
+    relative = history_weights(stamps, half_life_days, newest)
     items = [by_id[e.item_id] for e in entries] + extra
     weights = [float(w) for w in relative] + [1.0] * len(extra)
     total = sum(weights)
@@ -102,10 +102,6 @@ def estimate_affinity(
         history_used=len(items),
         history_weight=float(decayed.sum()) + len(extra),
     )
-
-
-def _aware(stamp: datetime) -> datetime:
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def target_distribution(

@@ -30,6 +30,11 @@ def normalise(vector: np.ndarray) -> np.ndarray:
     return (vector / norm).astype(np.float32) if norm > 0 else vector.astype(np.float32)
 
 
+def as_utc(stamp: datetime) -> datetime:
+    """`stamp`, read as UTC when it carries no time zone."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
 def history_weights(
     timestamps: list[datetime | None], half_life_days: float | None, now: datetime | None = None
 ) -> np.ndarray:
@@ -44,8 +49,7 @@ def history_weights(
     for i, ts in enumerate(timestamps):
         if ts is None:
             continue
-        stamp = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-        age_days = max(0.0, (now - stamp).total_seconds() / 86400.0)
+        age_days = max(0.0, (now - as_utc(ts)).total_seconds() / 86400.0)
         weights[i] = 0.5 ** (age_days / half_life_days)
     return weights
 
