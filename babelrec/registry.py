@@ -55,6 +55,11 @@ class Registry:
         self._runtime.pop(name, None)
         self._loaded.pop(name, None)
 
+    def registered_by_path(self) -> dict[str, str]:
+        """The names added with `register` as ``"module:attr"`` strings: what another
+        interpreter (a worker process) needs to register them too."""
+        return {name: t for name, t in self._runtime.items() if isinstance(t, str)}
+
     def decorator(self, name: str) -> Callable[[Any], Any]:
         """`@REGISTRY.decorator("name")` registers the decorated object."""
 

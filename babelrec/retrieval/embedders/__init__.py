@@ -78,6 +78,7 @@ def build_embedder(
         settings = EmbedderSettings(name=settings, model=model)
     factory = EMBEDDERS.get(settings.name)
     embedder: Embedder = factory(settings, cache_dir if settings.cache else None)
+    embedder.settings = settings
     return embedder
 
 

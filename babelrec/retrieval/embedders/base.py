@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from babelrec.errors import EmbedderError
 from babelrec.retrieval.embedders.cache import EmbeddingCache, text_key
+
+if TYPE_CHECKING:
+    from babelrec.retrieval.embedders.worker import EmbeddingWorker
+    from babelrec.settings import EmbedderSettings
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ class Embedder(ABC):
         self._cache: EmbeddingCache | None = None
         #: Texts actually sent to the model (cache misses), for tests and benchmarks.
         self.texts_embedded = 0
+        #: What `build_embedder` built it from (lets a worker process rebuild it); None when
+        #: constructed directly.
+        self.settings: EmbedderSettings | None = None
 
     @property
     @abstractmethod
@@ -63,31 +70,69 @@ class Embedder(ABC):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, "query")
 
+    def embed_parts(
+        self, texts: Sequence[str], *, worker: EmbeddingWorker | None = None
+    ) -> Iterator[tuple[list[int], np.ndarray]]:
+        """Document vectors part by part as each is ready: (positions in `texts`, their
+        vectors), every position in exactly one part. Cached vectors come first, then one part
+        per batch; with a `worker` the batches are embedded there from the moment it is ready
+        (here until then, and again if it dies), so the caller can use one part while the next
+        is embedded."""
+        return self._parts(self._texts(texts), "document", worker)
+
     def _embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        texts = self._texts(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for positions, vectors in self._parts(texts, kind, None):
+            out[positions] = vectors
+        return out
+
+    @staticmethod
+    def _texts(texts: Sequence[str]) -> list[str]:
         if isinstance(texts, str):
             raise EmbedderError("pass a list of texts, not a single string")
-        texts = [t if isinstance(t, str) else str(t) for t in texts]
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
+        return [t if isinstance(t, str) else str(t) for t in texts]
+
+    def _parts(
+        self, texts: list[str], kind: Kind, worker: EmbeddingWorker | None
+    ) -> Iterator[tuple[list[int], np.ndarray]]:
         cache = self._open_cache()
         keys = [text_key(self.name, kind, t) for t in texts]
-        cached = cache.get_many(keys) if cache is not None else {}
+        cached = cache.get_many(keys) if cache is not None and texts else {}
+        hits = [i for i, key in enumerate(keys) if key in cached]
+        if hits:
+            yield hits, np.stack([cached[keys[i]] for i in hits]).astype(np.float32)
         missing = [i for i, key in enumerate(keys) if key not in cached]
-        for i, key in enumerate(keys):
-            if key in cached:
-                out[i] = cached[key]
-        fresh: dict[str, np.ndarray] = {}
-        for start in range(0, len(missing), self.batch_size):
-            idx = missing[start : start + self.batch_size]
-            vectors = self._checked(self._embed_batch([texts[i] for i in idx], kind), len(idx))
-            for i, vec in zip(idx, vectors, strict=True):
-                out[i] = vec
-                fresh[keys[i]] = vec
-        self.texts_embedded += len(missing)
-        if cache is not None and fresh:
-            cache.put_many(fresh)
-        return out
+        size = self.batch_size
+        batches = [missing[s : s + size] for s in range(0, len(missing), size)]
+
+        def fresh(positions: list[int], raw: Any) -> tuple[list[int], np.ndarray]:
+            vectors = self._checked(raw, len(positions))
+            self.texts_embedded += len(positions)
+            if cache is not None:
+                cache.put_many({keys[i]: vec for i, vec in zip(positions, vectors, strict=True)})
+            return positions, vectors
+
+        done = 0
+        while done < len(batches) and not (worker is not None and worker.ready()):
+            yield fresh(batches[done], self._embed_batch([texts[i] for i in batches[done]], kind))
+            done += 1
+        if worker is not None and done < len(batches):
+            from babelrec.retrieval.embedders.worker import EmbeddingWorkerGone
+
+            answers = worker.embed([[texts[i] for i in b] for b in batches[done:]], kind)
+            try:
+                for raw in answers:
+                    yield fresh(batches[done], raw)
+                    done += 1
+            except EmbeddingWorkerGone as exc:
+                logger.warning(
+                    "%s; embedding the other %d batches in this process", exc, len(batches) - done
+                )
+            finally:
+                answers.close()
+        for positions in batches[done:]:
+            yield fresh(positions, self._embed_batch([texts[i] for i in positions], kind))
 
     def _checked(self, vectors: Any, expected_rows: int) -> np.ndarray:
         array = np.asarray(vectors, dtype=np.float32)
