@@ -37,6 +37,7 @@ from babelrec.rank.hybrid_model import HybridModel
 from babelrec.rank.users import build_user_vector
 from babelrec.retrieval.agnostic import agnostic_query, searched_languages, store_space
 from babelrec.retrieval.embedders import Embedder, build_embedder
+from babelrec.retrieval.embedders.worker import EmbeddingWorker
 from babelrec.retrieval.ingest import IngestSummary, ingest_file, ingest_items
 from babelrec.retrieval.language_space import LanguageSpace, LanguageStats
 from babelrec.retrieval.store import StoredItem, VectorStore
@@ -86,16 +87,26 @@ class Recommender:
     # -- catalog ---------------------------------------------------------------------------
 
     def ingest(
-        self, path: str | Path, *, strict: bool = False, progress: bool = False
+        self,
+        path: str | Path,
+        *,
+        strict: bool = False,
+        progress: bool = False,
+        worker: EmbeddingWorker | None = None,
     ) -> IngestSummary:
-        """Add or update the items of a JSONL/CSV catalog (see `babelrec.retrieval.ingest`)."""
-        return ingest_file(Path(path), self.store, self.embedder, strict=strict, progress=progress)
+        """Add or update the items of a JSONL/CSV catalog (see `babelrec.retrieval.ingest`;
+        `worker`: an `EmbeddingWorker` of this recommender's embedder, kept across ingests)."""
+        return ingest_file(
+            Path(path), self.store, self.embedder, strict=strict, progress=progress, worker=worker
+        )
 
-    def ingest_items(self, items: Sequence[Item]) -> IngestSummary:
+    def ingest_items(
+        self, items: Sequence[Item], *, worker: EmbeddingWorker | None = None
+    ) -> IngestSummary:
         """Add or update validated items (languages detected where missing), all or nothing."""
         listed = list(items)
         detected = fill_languages(listed)
-        summary = ingest_items(listed, self.store, self.embedder)
+        summary = ingest_items(listed, self.store, self.embedder, worker=worker)
         summary.languages_detected = detected
         return summary
 

@@ -168,9 +168,11 @@ def ingest_file(
     *,
     strict: bool = False,
     progress: bool = False,
+    worker: EmbeddingWorker | None = None,
 ) -> IngestSummary:
     """Ingest a JSONL/CSV catalog. Bad rows are skipped and listed; with `strict` any bad row
-    raises `CatalogRowError` (FILE:LINE of the first) before the store is touched."""
+    raises `CatalogRowError` (FILE:LINE of the first) before the store is touched. `worker` as
+    for `ingest_items`."""
     read = read_catalog(path)
     errors = [str(err) for err in read.errors]
     if strict and errors:
@@ -182,7 +184,7 @@ def ingest_file(
         )
     for err in errors:
         logger.warning("%s: skipped %s", path, err)
-    summary = ingest_items(read.items, store, embedder, progress=progress)
+    summary = ingest_items(read.items, store, embedder, progress=progress, worker=worker)
     summary.skipped = len(errors)
     summary.errors = errors
     summary.languages_detected = read.languages_detected
