@@ -82,9 +82,8 @@ def ingest_items(
     needing keywords, else a thread). Chroma's embedded client holds the GIL for the whole of a
     write, so a write beside an embedder in this process stalls it as long (bench/ingest.py):
     - with an embedding `worker` (or one started here from `worker_min_items` items to embed,
-      `WORKER_MIN_ITEMS` by default),
-      the embedding runs in that process and each batch is written here as it comes, while
-      the worker embeds the next;
+      `WORKER_MIN_ITEMS` by default), the embedding runs in that process and each batch is
+      written here as it comes, while the worker embeds the next;
     - without one, the write follows the embedding as one call.
     Either way the write is all or nothing (`VectorStore.upsert_parts`)."""
     import time
@@ -121,7 +120,7 @@ def ingest_items(
             else:
                 parts = embedder.embed_parts(texts, worker=worker)
                 store.upsert_parts(
-                    _with_keywords(parts, changed, keywords, progress=progress),
+                    _with_keywords(parts, changed, keywords, total=len(texts), progress=progress),
                     existing=stored.keys(),
                 )
         finally:
@@ -136,6 +135,7 @@ def _with_keywords(
     changed: list[Item],
     keywords: KeywordJob,
     *,
+    total: int,
     progress: bool,
 ) -> Iterator[tuple[list[Item], np.ndarray]]:
     """The embedded parts as (items, vectors) for the store: held back until the keywords are
@@ -144,7 +144,7 @@ def _with_keywords(
 
     held: list[tuple[list[int], np.ndarray]] = []
     final: list[Item] | None = None
-    with tqdm(total=None, desc="ingesting", unit="item", disable=not progress) as bar:
+    with tqdm(total=total, desc="embedding", unit="item", disable=not progress) as bar:
         for part in parts:
             held.append(part)
             if final is None and keywords.done():
