@@ -44,6 +44,10 @@ class EmbedderError(BabelrecError):
     source = "embedder"
 
 
+class EmbeddingWorkerGone(EmbedderError):
+    """An embedding worker process ended before it answered every batch."""
+
+
 class EmbeddingMismatchError(EmbedderError):
     """Vectors of one embedder were about to be mixed with those of another."""
 

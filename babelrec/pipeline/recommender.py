@@ -94,19 +94,15 @@ class Recommender:
         progress: bool = False,
         worker: EmbeddingWorker | None = None,
     ) -> IngestSummary:
-        """Add or update the items of a JSONL/CSV catalog (see `babelrec.retrieval.ingest`;
-        `worker`: an `EmbeddingWorker` of this recommender's embedder, kept across ingests)."""
+        """Add or update a JSONL/CSV catalog's items (`babelrec.retrieval.ingest`; `worker`)."""
         return ingest_file(
             Path(path), self.store, self.embedder, strict=strict, progress=progress, worker=worker
         )
 
-    def ingest_items(
-        self, items: Sequence[Item], *, worker: EmbeddingWorker | None = None
-    ) -> IngestSummary:
+    def ingest_items(self, items: Sequence[Item]) -> IngestSummary:
         """Add or update validated items (languages detected where missing), all or nothing."""
-        listed = list(items)
-        detected = fill_languages(listed)
-        summary = ingest_items(listed, self.store, self.embedder, worker=worker)
+        detected = fill_languages(listed := list(items))
+        summary = ingest_items(listed, self.store, self.embedder)
         summary.languages_detected = detected
         return summary
 

@@ -20,7 +20,7 @@ from babelrec.errors import StoredItemError
 from babelrec.models import Item, Strict
 from babelrec.retrieval.chroma import connect
 from babelrec.retrieval.embedders import Embedder
-from babelrec.retrieval.store import decode_item, legacy_identity
+from babelrec.retrieval.records import decode_item, legacy_identity
 
 ProblemKind = Literal[
     "missing_collection",

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Filters, Item
 from babelrec.retrieval.chroma import connect, where_clause
 from babelrec.retrieval.language_records import LanguageRecords
 from babelrec.retrieval.language_space import LanguageStats
+from babelrec.retrieval.records import decode_item, item_metadata, legacy_identity
 from babelrec.store_settings import DEFAULT_EF_SEARCH
 
 logger = logging.getLogger(__name__)
@@ -47,42 +47,6 @@ class Hit:
     item: Item
     similarity: float
     vector: np.ndarray | None = None
-
-
-def legacy_identity(name: str) -> str:
-    """The identity an embedder had before it carried a fingerprint (`st:model@ab12` ->
-    `st:model`); names without one are their own legacy identity."""
-    return name.split("@", 1)[0]
-
-
-def _item_metadata(item: Item) -> dict[str, str | int | float | bool]:
-    return {
-        "language": item.language or "",
-        "region": item.region or "",
-        "category": item.category or "",
-        "content_hash": item.content_hash(),
-        "item_json": item.model_dump_json(),
-    }
-
-
-def decode_item(item_id: str, meta: Any, location: str) -> Item:
-    """The `Item` a record's metadata holds; `StoredItemError` (naming it) when it cannot be
-    read back."""
-    raw = (meta or {}).get("item_json")
-    if not isinstance(raw, str):
-        raise StoredItemError(item_id, location, "its record has no item_json")
-    try:
-        item = Item.model_validate_json(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'item'}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors()
-        )
-        raise StoredItemError(item_id, location, problems) from None
-    if item.id != item_id:
-        raise StoredItemError(item_id, location, f"its item_json holds item {item.id!r}")
-    return item
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -344,7 +308,7 @@ class VectorStore:
                 self.collection.upsert(
                     ids=ids[part],
                     embeddings=vectors[part],
-                    metadatas=[_item_metadata(item) for item in items[part]],
+                    metadatas=[item_metadata(item) for item in items[part]],
                 )
             return self.language_records.update(stats, replaced.values(), vectors, items)
         except Exception as exc:

@@ -8,22 +8,34 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
-from babelrec.errors import EmbedderError
+from babelrec.errors import EmbedderError, EmbeddingWorkerGone
 from babelrec.retrieval.embedders.cache import EmbeddingCache, text_key
 
 if TYPE_CHECKING:
-    from babelrec.retrieval.embedders.worker import EmbeddingWorker
     from babelrec.settings import EmbedderSettings
 
 logger = logging.getLogger(__name__)
 
 Kind = Literal["query", "document"]
+
+
+class BatchWorker(Protocol):
+    """What `embed_parts` needs of a worker (`babelrec.retrieval.embedders.worker`)."""
+
+    identity: tuple[str, int]
+
+    def ready(self) -> bool: ...
+
+    def embed(
+        self, batches: Sequence[Sequence[str]], kind: Kind
+    ) -> Generator[np.ndarray, None, None]: ...
+
 
 #: Texts per batch sent to an embedding worker, and in the last one. Each answer becomes one
 #: store write, whose fixed cost (about 0.05 s with Chroma embedded) favours big parts; what is
@@ -89,13 +101,18 @@ class Embedder(ABC):
         return self._embed(texts, "query")
 
     def embed_parts(
-        self, texts: Sequence[str], *, worker: EmbeddingWorker | None = None
+        self, texts: Sequence[str], *, worker: BatchWorker | None = None
     ) -> Iterator[tuple[list[int], np.ndarray]]:
         """Document vectors part by part as each is ready: (positions in `texts`, their
         vectors), every position in exactly one part. Cached vectors come first, then one part
         per batch. With a `worker`, the batches are embedded there from the moment it is ready
         (here until then, and again if it dies), in `worker_batches`, so the caller can use one
         part while the next is embedded."""
+        if worker is not None and worker.identity != (self.name, self.dimension):
+            raise EmbedderError(
+                f"the worker embeds for {worker.identity[0]} ({worker.identity[1]}-d), not "
+                f"{self.name} ({self.dimension}-d): its vectors would be another space"
+            )
         return self._parts(self._texts(texts), "document", worker)
 
     def _embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
@@ -112,7 +129,7 @@ class Embedder(ABC):
         return [t if isinstance(t, str) else str(t) for t in texts]
 
     def _parts(
-        self, texts: list[str], kind: Kind, worker: EmbeddingWorker | None
+        self, texts: list[str], kind: Kind, worker: BatchWorker | None
     ) -> Iterator[tuple[list[int], np.ndarray]]:
         cache = self._open_cache()
         keys = [text_key(self.name, kind, t) for t in texts]
@@ -137,8 +154,6 @@ class Embedder(ABC):
             yield here(missing[done : done + self.batch_size])
             done += self.batch_size
         if worker is not None and done < len(missing):
-            from babelrec.retrieval.embedders.worker import EmbeddingWorkerGone
-
             batches = worker_batches(missing[done:], WORKER_BATCH, WORKER_LAST)
             answers = worker.embed([[texts[i] for i in batch] for batch in batches], kind)
             try:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from babelrec.errors import EmbedderError
+from babelrec.errors import EmbedderError, EmbeddingWorkerGone
 from babelrec.registry import EMBEDDERS
 from babelrec.retrieval.spawn import PROTOCOL, SpawnedProcess, answer_channel
 
@@ -47,10 +47,6 @@ if TYPE_CHECKING:
     from babelrec.retrieval.embedders.base import Embedder, Kind
 
 logger = logging.getLogger(__name__)
-
-
-class EmbeddingWorkerGone(EmbedderError):
-    """The worker process ended before it answered every batch."""
 
 
 def serve() -> None:
@@ -115,7 +111,8 @@ class EmbeddingWorker:
 
     def __init__(self, embedder: Embedder) -> None:
         self.label = f"the embedding worker process for {embedder.name}"
-        self._expected = (embedder.name, embedder.dimension)
+        #: The embedder it embeds for: (name, dimension).
+        self.identity = (embedder.name, embedder.dimension)
         self._ready = threading.Event()
         self._failure: str | None = None
         self._inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
@@ -184,10 +181,10 @@ class EmbeddingWorker:
                 self._inbox.put(("gone", why))
                 return
             if message[0] == "ready":
-                if tuple(message[1:]) != self._expected:
+                if tuple(message[1:]) != self.identity:
                     self._fail(
                         f"its copy of the embedder is {message[1]} ({message[2]}-d), not "
-                        f"{self._expected[0]} ({self._expected[1]}-d)"
+                        f"{self.identity[0]} ({self.identity[1]}-d)"
                     )
                     self.stop()
                 self._ready.set()

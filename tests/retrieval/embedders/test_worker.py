@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from babelrec.errors import EmbedderError
+from babelrec.errors import EmbedderError, EmbeddingWorkerGone
 from babelrec.registry import EMBEDDERS
 from babelrec.retrieval.embedders import Embedder, build_embedder
 from babelrec.retrieval.embedders.hashing import HashingEmbedder
-from babelrec.retrieval.embedders.worker import EmbeddingWorker, EmbeddingWorkerGone
+from babelrec.retrieval.embedders.worker import EmbeddingWorker
 from babelrec.settings import EmbedderSettings
 from tests.retrieval.embedders.runtime_embedders import REFUSED
 from tests.retrieval.test_keyword_worker import process_gone
@@ -155,6 +155,16 @@ def test_a_worker_that_cannot_build_the_embedder_says_why(
         EMBEDDERS.unregister("local-only")
     assert "could not build the embedder" in caplog.text and "local-only" in caplog.text
     assert got.shape == (1, 64)
+
+
+def test_a_worker_for_another_embedder_is_refused(picky_worker: EmbeddingWorker) -> None:
+    """Its vectors would be in another space: an error before anything is embedded."""
+    other = build_embedder("hashing", cache_dir=None)
+    with pytest.raises(
+        EmbedderError, match=r"the worker embeds for picky-64 \(64-d\), not hashing-64"
+    ):
+        other.embed_parts(["a"], worker=picky_worker)
+    assert picky_worker.ready()
 
 
 def test_an_embedder_error_in_the_worker_names_it_and_stops_it() -> None:

@@ -1,0 +1,48 @@
+"""What one Chroma record of an item holds: its filterable fields, content hash and JSON in the
+metadata, and how that reads back into an `Item` (or a `StoredItemError` naming the record)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from babelrec.errors import StoredItemError
+from babelrec.models import Item
+
+
+def legacy_identity(name: str) -> str:
+    """The identity an embedder had before it carried a fingerprint (`st:model@ab12` ->
+    `st:model`); names without one are their own legacy identity."""
+    return name.split("@", 1)[0]
+
+
+def item_metadata(item: Item) -> dict[str, str | int | float | bool]:
+    """The record's metadata: the fields filters use, the content hash and the item's JSON."""
+    return {
+        "language": item.language or "",
+        "region": item.region or "",
+        "category": item.category or "",
+        "content_hash": item.content_hash(),
+        "item_json": item.model_dump_json(),
+    }
+
+
+def decode_item(item_id: str, meta: Any, location: str) -> Item:
+    """The `Item` a record's metadata holds; `StoredItemError` (naming it) when it cannot be
+    read back."""
+    raw = (meta or {}).get("item_json")
+    if not isinstance(raw, str):
+        raise StoredItemError(item_id, location, "its record has no item_json")
+    try:
+        item = Item.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'item'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        raise StoredItemError(item_id, location, problems) from None
+    if item.id != item_id:
+        raise StoredItemError(item_id, location, f"its item_json holds item {item.id!r}")
+    return item
