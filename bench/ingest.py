@@ -65,17 +65,35 @@ def timed_ingest(items: list[Any], embedder: Any, **options: Any) -> float:
     return seconds
 
 
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave other guests, all CPUs (Linux `/proc/stat`; 0 elsewhere): on
+    a shared VM, what makes one run's ratios differ from another's."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def paired(
     repeats: int, first: Callable[[], float], others: dict[str, Callable[[], float]]
 ) -> dict[str, list[float]]:
-    """Per pair: `first`, then `others` in alternating order; the seconds of each."""
-    times: dict[str, list[float]] = {"first": [], **{name: [] for name in others}}
+    """Per pair: `first`, then `others` in alternating order; the seconds of each, and the
+    CPU seconds stolen by the hypervisor during each (`steal_<name>`)."""
+    names = ["first", *others]
+    calls = {"first": first, **others}
+    times: dict[str, list[float]] = {key: [] for name in names for key in (name, f"steal_{name}")}
     for repeat in range(repeats):
-        times["first"].append(first())
-        names = list(others) if repeat % 2 == 0 else list(others)[::-1]
-        for name in names:
-            times[name].append(others[name]())
-        print(f"pair {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()))
+        for name in ["first", *(list(others) if repeat % 2 == 0 else list(others)[::-1])]:
+            stolen = steal_seconds()
+            times[name].append(calls[name]())
+            times[f"steal_{name}"].append(steal_seconds() - stolen)
+        print(
+            f"pair {repeat + 1}: "
+            + ", ".join(
+                f"{n} {times[n][-1]:.2f}s (steal {times[f'steal_{n}'][-1]:.2f})" for n in names
+            )
+        )
     return times
 
 
@@ -217,6 +235,11 @@ def measure(args: argparse.Namespace, copies: int, embedder: Any, worker: Any) -
         },
     )
     best = min(times["first"])
+    stolen = {name: sum(times[f"steal_{name}"]) for name in ("first", "worker", "in_process")}
+    print(
+        "CPU seconds stolen by the hypervisor, all pairs: "
+        + ", ".join(f"{name} {seconds:.2f}" for name, seconds in stolen.items())
+    )
     with_worker = ratios(times["first"], times["worker"])
     in_process = ratios(times["first"], times["in_process"])
     print(f"{'':26}{'items/s':>10}{'median of pairs':>18}{'best times':>12}")
