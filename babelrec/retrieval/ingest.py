@@ -145,21 +145,21 @@ def _with_keywords(
 
     held: list[tuple[list[int], np.ndarray]] = []
     final: list[Item] | None = None
+
+    def flush(keyworded: list[Item]) -> Iterator[tuple[list[Item], np.ndarray]]:
+        for positions, vectors in held:
+            yield [keyworded[p] for p in positions], vectors
+            bar.update(len(positions))
+        held.clear()
+
     with tqdm(total=total, desc="embedding", unit="item", disable=not progress) as bar:
         for part in parts:
             held.append(part)
             if final is None and keywords.done():
                 final = changed + keywords.result()
             if final is not None:
-                for positions, vectors in held:
-                    yield [final[p] for p in positions], vectors
-                    bar.update(len(positions))
-                held.clear()
-        if final is None:
-            final = changed + keywords.result()
-        for positions, vectors in held:
-            yield [final[p] for p in positions], vectors
-            bar.update(len(positions))
+                yield from flush(final)
+        yield from flush(final if final is not None else changed + keywords.result())
 
 
 def ingest_file(

@@ -288,7 +288,7 @@ class VectorStore:
                 )
                 before.update(replaced)
                 written += ids
-                stats = self._write(items, vectors, replaced, stats)
+                stats = self._write(ids, items, vectors, replaced, stats)
         except BaseException:  # a KeyboardInterrupt too: the store goes back as it was
             self._restore(written, before, start if written else None)
             raise
@@ -296,13 +296,13 @@ class VectorStore:
 
     def _write(
         self,
+        ids: list[str],
         items: Sequence[Item],
         vectors: np.ndarray,
         replaced: dict[str, tuple[Any, Any]],
         stats: LanguageStats | None,
     ) -> LanguageStats | None:
         """One part's records, then the language statistics they change (the new stats)."""
-        ids = [item.id for item in items]
         try:
             for part in _chunks(len(items), self._batch_size()):
                 self.collection.upsert(

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from babelrec.retrieval.ingest import ingest_file, ingest_items
 from babelrec.retrieval.keywords import with_keywords
 from babelrec.retrieval.store import VectorStore
 from babelrec.settings import EmbedderSettings, Settings
+from tests.retrieval.embedders.runtime_embedders import picky
 
 
 def catalog(path: Path, rows: list[dict[str, object] | str]) -> Path:
@@ -251,19 +251,6 @@ def _versions(n: int) -> tuple[list[Item], list[Item]]:
     return first, second
 
 
-@pytest.fixture(scope="module")
-def picky_registered() -> Iterator[None]:
-    from babelrec.registry import EMBEDDERS
-
-    EMBEDDERS.register("picky", "tests.retrieval.embedders.runtime_embedders:build_picky")
-    yield
-    EMBEDDERS.unregister("picky")
-
-
-def _picky() -> Embedder:
-    return build_embedder(EmbedderSettings(name="picky", batch_size=4, cache=False))
-
-
 def test_ingest_through_a_worker_stores_what_an_ingest_here_stores(
     tmp_path: Path, picky_registered: None
 ) -> None:
@@ -272,7 +259,7 @@ def test_ingest_through_a_worker_stores_what_an_ingest_here_stores(
     stores, summaries = [], []
     for way in ("here", "worker"):
         store = VectorStore.open(embedder_name="picky-64", dimension=64, store_path=tmp_path / way)
-        embedder = _picky()
+        embedder = picky()
         with EmbeddingWorker(embedder) as worker:
             assert worker.wait_ready(60), worker.failure
             chosen = worker if way == "worker" else None
@@ -313,7 +300,7 @@ def test_a_worker_failing_midway_leaves_the_store_as_it_was(
     first, second = _versions(40)
     second[-3] = second[-3].model_copy(update={"title": f"{REFUSED} in the last batches"})
     store = VectorStore.open(embedder_name="picky-64", dimension=64, store_path=tmp_path)
-    embedder = _picky()
+    embedder = picky()
     ingest_items(first, store, embedder)
     before = snapshot(store)
     with EmbeddingWorker(embedder) as worker:
@@ -338,7 +325,7 @@ def test_an_ingest_from_worker_min_items_starts_and_ends_a_worker_of_its_own(
     monkeypatch.setattr(ingest_module, "EmbeddingWorker", Recorded)
     first, second = _versions(30)
     store = VectorStore.open(embedder_name="picky-64", dimension=64, store_path=tmp_path)
-    embedder = _picky()
+    embedder = picky()
     ingest_items(first, store, embedder, worker_min_items=len(first) + 1)
     assert started == []
     summary = ingest_items(second, store, embedder, worker_min_items=20)  # 20 to embed

@@ -151,8 +151,9 @@ class Embedder(ABC):
 
         done = 0  # of `missing`, in order
         while done < len(missing) and not (worker is not None and worker.ready()):
-            yield here(missing[done : done + self.batch_size])
-            done += self.batch_size
+            positions = missing[done : done + self.batch_size]
+            yield here(positions)
+            done += len(positions)
         if worker is not None and done < len(missing):
             batches = worker_batches(missing[done:], WORKER_BATCH, WORKER_LAST)
             answers = worker.embed([[texts[i] for i in batch] for batch in batches], kind)

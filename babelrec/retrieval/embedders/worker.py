@@ -125,15 +125,22 @@ class EmbeddingWorker:
             )
             return
         try:
-            self.spawned = SpawnedProcess(__name__)
-            self.spawned.send_path()
-            task = (embedder.settings.model_dump(), EMBEDDERS.registered_by_path())
-            pickle.dump(task, self.spawned.stdin, protocol=PROTOCOL)
-            self.spawned.stdin.flush()
+            spawned = SpawnedProcess(__name__)
         except OSError as exc:
             self._fail(f"cannot start it: {exc}")
             return
-        weakref.finalize(self, self.spawned.kill)
+        try:
+            spawned.send_path()
+            task = (embedder.settings.model_dump(), EMBEDDERS.registered_by_path())
+            pickle.dump(task, spawned.stdin, protocol=PROTOCOL)
+            spawned.stdin.flush()
+        except OSError as exc:  # it died at once: nothing to read from it
+            spawned.kill()
+            spawned.close_stderr()
+            self._fail(f"it did not take its task: {exc}")
+            return
+        self.spawned = spawned
+        weakref.finalize(self, spawned.kill)
         self._reader = threading.Thread(target=self._read, name="embedding-worker", daemon=True)
         self._reader.start()
 
@@ -155,10 +162,10 @@ class EmbeddingWorker:
         return self._failure
 
     def _fail(self, why: str) -> None:
+        """No more work, and why, said once."""
         if self._failure is None:
-            self._failure = why
             logger.warning("%s is unavailable: %s; embedding in this process", self.label, why)
-        self._ready.set()
+        self._end(why)
 
     def _end(self, why: str) -> None:
         """No more work, on purpose: nothing to warn about."""

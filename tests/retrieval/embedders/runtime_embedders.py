@@ -4,6 +4,7 @@ would: a worker process registers them the same way from the path."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +42,23 @@ def build_picky(settings: EmbedderSettings, cache_dir: Path | None) -> Embedder:
     return PickyEmbedder(
         float(settings.model or 0), cache_dir=cache_dir, batch_size=settings.batch_size
     )
+
+
+def picky(delay_ms: float = 0, batch_size: int = 4, cache_dir: Path | None = None) -> Embedder:
+    """The picky embedder, built from settings as a worker process rebuilds it (register it
+    first: the `picky_registered` fixture)."""
+    from babelrec.retrieval.embedders import build_embedder
+
+    chosen = EmbedderSettings(
+        name="picky", model=str(delay_ms), batch_size=batch_size, cache=cache_dir is not None
+    )
+    return build_embedder(chosen, cache_dir=cache_dir)
+
+
+def registered() -> Iterator[None]:
+    """`picky` registered by path while the caller runs (a fixture's body)."""
+    from babelrec.registry import EMBEDDERS
+
+    EMBEDDERS.register("picky", f"{__name__}:build_picky")
+    yield
+    EMBEDDERS.unregister("picky")

@@ -20,30 +20,15 @@ from hypothesis import strategies as st
 
 from babelrec.errors import EmbedderError, EmbeddingWorkerGone
 from babelrec.registry import EMBEDDERS
-from babelrec.retrieval.embedders import Embedder, build_embedder
+from babelrec.retrieval.embedders import build_embedder
 from babelrec.retrieval.embedders.hashing import HashingEmbedder
 from babelrec.retrieval.embedders.worker import EmbeddingWorker
 from babelrec.settings import EmbedderSettings
-from tests.retrieval.embedders.runtime_embedders import REFUSED
+from tests.retrieval.embedders.runtime_embedders import REFUSED, picky
 from tests.retrieval.test_keyword_worker import process_gone
 
 ROOT = Path(__file__).resolve().parents[3]
-PICKY = "tests.retrieval.embedders.runtime_embedders:build_picky"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def picky_registered() -> Iterator[None]:
-    EMBEDDERS.register("picky", PICKY)
-    yield
-    EMBEDDERS.unregister("picky")
-
-
-def picky(delay_ms: float = 0, batch_size: int = 4, cache_dir: Path | None = None) -> Embedder:
-    """The test embedder registered by path: a worker process registers it the same way."""
-    chosen = EmbedderSettings(
-        name="picky", model=str(delay_ms), batch_size=batch_size, cache=cache_dir is not None
-    )
-    return build_embedder(chosen, cache_dir=cache_dir)
+pytestmark = pytest.mark.usefixtures("picky_registered")
 
 
 @pytest.fixture(scope="module")
