@@ -16,8 +16,10 @@ from typing import Literal
 
 from babelrec.agent.state import ConversationState
 from babelrec.errors import BabelrecError
+from babelrec.sqlite_file import connect_shared
 
 SESSIONS_FILE = "sessions.sqlite"
+_TIMEOUT = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -42,9 +44,7 @@ class SessionStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
-                conn.executescript(_SCHEMA)
+            connect_shared(path, _SCHEMA, timeout=_TIMEOUT).close()
         except (OSError, sqlite3.Error) as exc:
             raise BabelrecError(
                 f"cannot open the session store {path}: {exc}; check --data-dir is writable"
@@ -56,7 +56,7 @@ class SessionStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
+        conn = sqlite3.connect(self.path, timeout=_TIMEOUT)
         try:
             with conn:
                 yield conn

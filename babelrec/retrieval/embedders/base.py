@@ -7,6 +7,7 @@ L2 normalisation, float32); a backend fills in `_embed_batch` and says its `dime
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -23,6 +24,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Kind = Literal["query", "document"]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _well_formed(text: str) -> str:
+    """`text` as valid Unicode: a surrogate pair (as a JSON decoder may leave one) becomes its
+    character and a lone surrogate becomes U+FFFD, so no backend's UTF-8 encoding can fail."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 class BatchWorker(Protocol):
@@ -126,7 +138,7 @@ class Embedder(ABC):
     def _texts(texts: Sequence[str]) -> list[str]:
         if isinstance(texts, str):
             raise EmbedderError("pass a list of texts, not a single string")
-        return [t if isinstance(t, str) else str(t) for t in texts]
+        return [_well_formed(t if isinstance(t, str) else str(t)) for t in texts]
 
     def _parts(
         self, texts: list[str], kind: Kind, worker: BatchWorker | None

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from babelrec.digest import file_sha256 as file_digest
+from babelrec.sqlite_file import connect_shared
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +39,11 @@ class _DigestCache:
     """sha256 of files by (absolute path, size, mtime); safe to share between processes."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), timeout=30)
-        self._conn.execute(
+        self._conn = connect_shared(
+            path,
             "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, "
-            "mtime_ns INTEGER, digest TEXT)"
+            "mtime_ns INTEGER, digest TEXT);",
         )
-        self._conn.commit()
 
     def digest(self, path: Path) -> str:
         stat = path.stat()

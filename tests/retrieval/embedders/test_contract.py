@@ -32,6 +32,18 @@ class EmbedderContract:
         alone = np.stack([embedder.embed_documents([t])[0] for t in TEXTS])
         np.testing.assert_allclose(together, alone, atol=1e-4)
 
+    def test_ill_formed_unicode_is_embedded_as_its_well_formed_text(
+        self, embedder: Embedder
+    ) -> None:
+        """A lone surrogate (a Python caller, a lax JSON decoder) becomes U+FFFD and a split
+        surrogate pair its character, on every backend, documents and queries alike."""
+        ill = embedder.embed_documents(["caf\ud800e", "\ud83d\ude00 party"])
+        well = embedder.embed_documents(["caf\ufffde", "\U0001f600 party"])
+        np.testing.assert_allclose(ill, well, atol=1e-5)
+        np.testing.assert_allclose(
+            embedder.embed_query("goal\udfff"), embedder.embed_query("goal\ufffd"), atol=1e-5
+        )
+
     def test_empty_input_gives_empty_array(self, embedder: Embedder) -> None:
         assert embedder.embed_documents([]).shape == (0, embedder.dimension)
 
