@@ -16,11 +16,14 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from babelrec.errors import StoredItemError
+from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Item, Strict
 from babelrec.retrieval.chroma import connect
 from babelrec.retrieval.embedders import Embedder
-from babelrec.retrieval.records import decode_item, legacy_identity
+from babelrec.retrieval.identity import legacy_identity
+from babelrec.retrieval.language_records import LanguageRecords
+from babelrec.retrieval.language_space import LanguageStats
+from babelrec.retrieval.records import decode_item
 
 ProblemKind = Literal[
     "missing_collection",
@@ -32,6 +35,7 @@ ProblemKind = Literal[
     "vector_not_finite",
     "count_mismatch",
     "vectors_differ",
+    "language_stats_stale",
 ]
 
 #: Sampled vectors whose cosine to a fresh embedding falls below this were made by another model.
@@ -93,15 +97,21 @@ def check_store(
     _check_identity(report, coll.metadata or {}, embedder)
     report.count = int(coll.count())
     samples: list[tuple[Item, np.ndarray]] = []
+    found = LanguageStats(report.stored_dimension or 0)
     for offset in range(0, max(report.count, 1), page):
         got = coll.get(include=["metadatas", "embeddings"], limit=page, offset=offset)
         vectors = got.get("embeddings")
+        page_rows: list[tuple[Any, str]] = []
         for pos, (item_id, meta) in enumerate(zip(got["ids"], got["metadatas"], strict=True)):
             report.items += 1
             vector = None if vectors is None else vectors[pos]
             item = _check_record(report, item_id, meta, vector, location)
             if item is not None and vector is not None and len(samples) < sample:
                 samples.append((item, np.asarray(vector, dtype=np.float32)))
+            if _usable(vector, found.dimension):
+                page_rows.append((vector, str((meta or {}).get("language") or "")))
+        if page_rows:
+            found.add(np.asarray([v for v, _ in page_rows]), [lang for _, lang in page_rows])
         if len(got["ids"]) < page:
             break
     if report.items != report.count:
@@ -112,9 +122,55 @@ def check_store(
                 "could be read",
             )
         )
+    _check_language_stats(report, client, coll, found)
     if embedder is not None and samples and report.stored_dimension == embedder.dimension:
         _compare_sample(report, embedder, samples)
     return report
+
+
+def _usable(vector: Any, dimension: int) -> bool:
+    if vector is None or not dimension:
+        return False
+    array = np.asarray(vector, dtype=np.float64)
+    return array.shape == (dimension,) and bool(np.all(np.isfinite(array)))
+
+
+def _check_language_stats(
+    report: CheckReport, client: Any, coll: Any, found: LanguageStats
+) -> None:
+    """The stored language statistics against those of the records just read."""
+    if report.stored_embedder is None or not found.dimension:
+        return
+    try:
+        records = LanguageRecords(
+            client, coll, report.collection, report.stored_embedder, found.dimension, create=False
+        )
+        stored = records.load()
+    except (StoreError, EmbeddingMismatchError):
+        stored = None
+    if stored is None:
+        report.notes.append(
+            "the store keeps no language statistics: `babelrec migrate` computes them (the "
+            "language-agnostic space needs them)"
+        )
+        return
+    same_counts = {k: v for k, v in stored.counts.items() if v} == found.counts
+    tolerance = 1e-6 * max(1, found.total)
+    if same_counts and all(
+        np.allclose(stored.sums[k], found.sums[k], atol=tolerance) for k in found.counts
+    ):
+        return
+    report.problems.append(
+        Problem(
+            kind="language_stats_stale",
+            message=f"the language statistics ({_counts(stored)}) disagree with the records "
+            f"({_counts(found)}): run `babelrec migrate`, or ingest again, to recompute them",
+        )
+    )
+
+
+def _counts(stats: LanguageStats) -> str:
+    return ", ".join(f"{k or 'unknown'} {v}" for k, v in sorted(stats.counts.items())) or "none"
 
 
 def _check_identity(report: CheckReport, meta: dict[str, Any], embedder: Embedder | None) -> None:

@@ -114,10 +114,11 @@ def ingest_items(
         keyword_process_min = sys.maxsize
     with KeywordJob(fresh, process_min=keyword_process_min) as keywords:
         try:
-            if worker is None:
-                if to_embed:
-                    vectors = embed_in_batches(embedder, texts, progress=progress)
-                    store.upsert(changed + keywords.result(), vectors, existing=stored.keys())
+            if not to_embed:  # nothing to write: still leave the statistics in step
+                store.language_stats(repair=True)
+            elif worker is None:
+                vectors = embed_in_batches(embedder, texts, progress=progress)
+                store.upsert(changed + keywords.result(), vectors, existing=stored.keys())
             else:
                 parts = embedder.embed_parts(texts, worker=worker)
                 store.upsert_parts(

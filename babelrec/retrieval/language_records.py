@@ -5,12 +5,19 @@ float64 sum as JSON in the metadata, and a ``meta`` record says the stats are tr
 which embedder. A side collection, not a local file, so the embedded store and a Chroma server
 (shared by several processes) work alike; not the items collection's own metadata, whose size
 would grow with the number of languages on every read of the collection.
+
+Records and statistics are two writes, so they can fall out of step: a process killed between
+them, or two processes writing one server collection at once (each adds its items to the
+statistics it read, and the last save wins). `current` compares the statistics' item count with
+the collection's: a writer recomputes them from the records before and after it writes, so the
+last writer to finish leaves them right; a reader uses them as they are, with one warning.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,12 +26,16 @@ from babelrec.errors import EmbeddingMismatchError, StoreError
 from babelrec.models import Item
 from babelrec.retrieval.language_space import LanguageStats
 
+logger = logging.getLogger(__name__)
+
 #: A stored record as the store snapshots it: (vector, metadata).
 RawRecord = tuple[Any, Any]
 
 META_ID = "meta"
 PREFIX = "lang:"
 FORMAT = 1
+#: Rebuilds a writer tries while other writers keep changing the collection under it.
+REBUILD_TRIES = 3
 # Chroma needs an embedding per record; these records are read by id only.
 _PLACEHOLDER = [1.0]
 
@@ -36,12 +47,28 @@ def side_collection_name(collection: str) -> str:
 
 
 class LanguageRecords:
-    """Read and write one store's language statistics."""
+    """Read and write the language statistics of one store's `items` collection."""
 
-    def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int) -> None:
+    def __init__(
+        self,
+        client: Any,
+        items: Any,
+        collection: str,
+        embedder_name: str,
+        dimension: int,
+        *,
+        create: bool = True,
+    ) -> None:
+        """`create`: make the side collection when it is missing (else `StoreError`)."""
+        self.items = items
+        self.name = collection
         self.embedder_name = embedder_name
         self.dimension = dimension
+        self._warned = False
         try:
+            if not create:
+                self.collection = client.get_collection(name=side_collection_name(collection))
+                return
             self.collection = client.get_or_create_collection(
                 name=side_collection_name(collection),
                 metadata={"babelrec_language_stats": FORMAT},
@@ -51,6 +78,31 @@ class LanguageRecords:
             raise StoreError(
                 f"cannot open the language statistics of {collection!r}: {exc}"
             ) from exc
+
+    def current(self, *, writing: bool = False) -> LanguageStats | None:
+        """The stats, checked against the number of item records (None when this store never
+        tracked them). `writing`: an empty store starts tracking, and stats out of step with
+        the records are recomputed from them and saved; a reader gets them as they are."""
+        count = int(self.items.count())
+        stats = self.load(start=writing and count == 0)
+        if writing and count == 0 and stats is not None and not stats.total:
+            # tracked from before the first record: a write killed after its records leaves
+            # stats that disagree (repaired), never a store that looks as if it predates them
+            self.save(stats)
+        if stats is None or stats.total == count:
+            return stats
+        why = (
+            f"the language statistics of {self.name!r} describe {stats.total} items but it "
+            f"holds {count} (a write interrupted between its records and its statistics, or "
+            "another process writing at the same time)"
+        )
+        if writing:
+            logger.warning("%s; recomputing them from the records", why)
+            return self._rebuild_until_steady()
+        if not self._warned:
+            self._warned = True
+            logger.warning("%s; the next write or `babelrec migrate` recomputes them", why)
+        return stats
 
     def load(self, *, start: bool = False) -> LanguageStats | None:
         """The stats, or None when this store never tracked them (run `babelrec migrate`);
@@ -125,6 +177,26 @@ class LanguageRecords:
         self.clear()
         self.save(stats)
         return stats
+
+    def _rebuild_until_steady(self) -> LanguageStats:
+        """`rebuild_from_items` until the stats describe as many items as the collection then
+        holds: another writer may have written during the read (or saved its stale stats over
+        ours), and each process that saves stale stats tries again, so the last save is right."""
+        for _ in range(REBUILD_TRIES - 1):
+            stats = self.rebuild_from_items()
+            if stats.total == int(self.items.count()):
+                return stats
+        return self.rebuild_from_items()
+
+    def rebuild_from_items(self, page: int = 1000) -> LanguageStats:
+        """`rebuild` from every record of the items collection (one full read)."""
+        return self.rebuild(self._item_records(page))
+
+    def _item_records(self, page: int) -> Iterator[list[RawRecord]]:
+        ids = list(self.items.get(include=[])["ids"])
+        for start in range(0, len(ids), page):
+            got = self.items.get(ids=ids[start : start + page], include=["embeddings", "metadatas"])
+            yield list(zip(got["embeddings"], got["metadatas"], strict=True))
 
     def clear(self) -> None:
         ids = self.collection.get(include=[])["ids"]

@@ -11,12 +11,6 @@ from babelrec.errors import StoredItemError
 from babelrec.models import Item
 
 
-def legacy_identity(name: str) -> str:
-    """The identity an embedder had before it carried a fingerprint (`st:model@ab12` ->
-    `st:model`); names without one are their own legacy identity."""
-    return name.split("@", 1)[0]
-
-
 def item_metadata(item: Item) -> dict[str, str | int | float | bool]:
     """The record's metadata: the fields filters use, the content hash and the item's JSON."""
     return {

@@ -3,11 +3,12 @@
 The collection records which embedder made its vectors (name and dimension); opening it with a
 different embedder raises `EmbeddingMismatchError` instead of mixing vector spaces; a collection
 written under an embedder's older identity (the same name without its `@fingerprint`) is upgraded
-on open. Writes are all-or-nothing: a failed upsert restores the records it touched. A stored
-item that cannot be read back (written by an older babelrec, or by hand) is skipped with a
-warning naming it, never failing the request; re-ingesting its row repairs it. Chroma keeps the
-raw vectors; every write also updates the per-language statistics of the language-agnostic space
-(`babelrec.retrieval.language_records`), so nothing is re-read to keep them current.
+on open (`babelrec.retrieval.identity`). Writes are all-or-nothing: a failed upsert restores the
+records it touched. A stored item that cannot be read back (written by an older babelrec, or by
+hand) is skipped with a warning naming it, never failing the request; re-ingesting its row
+repairs it. Chroma keeps the raw vectors; every write also updates the per-language statistics
+of the language-agnostic space (`babelrec.retrieval.language_records`), so nothing is re-read to
+keep them current unless they disagree with the records (an interrupted write, two writers).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import numpy as np
 from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Filters, Item
 from babelrec.retrieval.chroma import connect, where_clause
+from babelrec.retrieval.identity import bind_embedder
 from babelrec.retrieval.language_records import LanguageRecords
 from babelrec.retrieval.language_space import LanguageStats
-from babelrec.retrieval.records import decode_item, item_metadata, legacy_identity
+from babelrec.retrieval.records import decode_item, item_metadata
 from babelrec.store_settings import DEFAULT_EF_SEARCH
 
 logger = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ class VectorStore:
                 self.collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
         except Exception as exc:
             raise StoreError(f"cannot open collection {collection!r} at {location}: {exc}") from exc
-        self._check_embedder()
+        bind_embedder(self.collection, embedder_name, dimension, collection, location)
 
     @classmethod
     def open(
@@ -119,47 +121,6 @@ class VectorStore:
             location=location,
             ef_search=ef_search,
         )
-
-    def _check_embedder(self) -> None:
-        meta = self.collection.metadata or {}
-        stored_name = meta.get("babelrec_embedder")
-        stored_dim = meta.get("babelrec_dimension")
-        if stored_name is None:
-            raise EmbeddingMismatchError(
-                f"collection {self.collection_name!r} at {self.location} was not made by babelrec; "
-                "choose another collection name"
-            )
-        if (
-            stored_dim == self.dimension
-            and stored_name != self.embedder_name
-            and stored_name == legacy_identity(self.embedder_name)
-        ):
-            self._upgrade_identity(meta)
-            return
-        if stored_name != self.embedder_name or stored_dim != self.dimension:
-            raise EmbeddingMismatchError(
-                f"collection {self.collection_name!r} at {self.location} holds vectors of "
-                f"{stored_name} ({stored_dim}-d), but this run embeds with {self.embedder_name} "
-                f"({self.dimension}-d). Use the same embedder, or another --store or collection."
-            )
-
-    def _upgrade_identity(self, meta: dict[str, Any]) -> None:
-        """A collection written before identities carried a fingerprint takes this embedder's
-        full identity (`babelrec check` re-embeds a sample to confirm the vectors are its)."""
-        logger.warning(
-            "collection %r at %s: embedder identity upgraded from %s to %s; run `babelrec "
-            "check` to confirm its vectors were made by this model",
-            self.collection_name,
-            self.location,
-            meta.get("babelrec_embedder"),
-            self.embedder_name,
-        )
-        try:
-            self.collection.modify(metadata={**meta, "babelrec_embedder": self.embedder_name})
-        except Exception as exc:
-            raise StoreError(
-                f"cannot record the embedder identity at {self.location}: {exc}"
-            ) from exc
 
     def item_or_none(self, item_id: str, meta: Any) -> Item | None:
         """The record's item, or None (with one warning naming it) when it cannot be read."""
@@ -270,7 +231,7 @@ class VectorStore:
         before: dict[str, tuple[Any, Any]] = {}
         written: list[str] = []
         seen: set[str] = set()
-        start = self.language_records.load(start=self.count() == 0)
+        start = self.language_records.current(writing=True)
         stats = start
         try:
             for items, raw in parts:
@@ -292,6 +253,8 @@ class VectorStore:
         except BaseException:  # a KeyboardInterrupt too: the store goes back as it was
             self._restore(written, before, start if written else None)
             raise
+        if written and stats is not None:
+            self.language_records.current(writing=True)  # another writer may have raced us
         return len(written)
 
     def _write(
@@ -316,10 +279,11 @@ class VectorStore:
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove items (and their share of the language statistics)."""
-        stats = self.language_records.load()
+        stats = self.language_records.current(writing=True)
         gone = self._snapshot(ids) if stats is not None else {}
         self._delete_records(ids)
-        self.language_records.update(stats, gone.values(), None, ())
+        if self.language_records.update(stats, gone.values(), None, ()) is not None:
+            self.language_records.current(writing=True)
 
     def _delete_records(self, ids: Sequence[str]) -> None:
         for part in _chunks(len(ids), self._batch_size()):
@@ -329,19 +293,22 @@ class VectorStore:
     def language_records(self) -> LanguageRecords:
         if "_languages" not in self.__dict__:
             self.__dict__["_languages"] = LanguageRecords(
-                self.client, self.collection_name, self.embedder_name, self.dimension
+                self.client,
+                self.collection,
+                self.collection_name,
+                self.embedder_name,
+                self.dimension,
             )
         return self.__dict__["_languages"]  # type: ignore[no-any-return]
 
-    def language_stats(self) -> LanguageStats | None:
-        """Per-language count and sum of the vectors; None until `babelrec migrate` (old store)."""
-        return self.language_records.load()
+    def language_stats(self, *, repair: bool = False) -> LanguageStats | None:
+        """Per-language count and sum of the vectors; None until `babelrec migrate` (old store).
+        `repair`: recompute them first if they disagree with the records (as writes do)."""
+        return self.language_records.current(writing=repair)
 
     def rebuild_language_stats(self) -> LanguageStats:
         """Recompute the statistics from every stored vector (the one full read: migration)."""
-        ids = list(self.collection.get(include=[])["ids"])
-        parts = (self._snapshot(ids[part]).values() for part in _chunks(len(ids), 1000))
-        return self.language_records.rebuild(parts)
+        return self.language_records.rebuild_from_items()
 
     def _snapshot(self, ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
         """The raw records (vector, metadata) among `ids`, readable or not, for a rollback."""

@@ -443,7 +443,8 @@ def test_two_concurrent_writers_to_one_server_store_every_item_once(
     tmp_path: Path, chroma_server: str
 ) -> None:
     """Two `babelrec ingest` processes with overlapping catalogs, at once, into one Chroma
-    server collection: every item is stored exactly once, readable, with its vector."""
+    server collection: every item is stored exactly once, readable, with its vector, and the
+    language statistics describe exactly those records."""
     rows = [{"id": f"w{i:04d}", "title": f"Item {i}", "language": "en"} for i in range(1200)]
     halves = [rows[:700], rows[500:]]
     procs = []
@@ -477,3 +478,8 @@ def test_two_concurrent_writers_to_one_server_store_every_item_once(
     assert sorted(got["ids"]) == sorted(r["id"] for r in rows)
     back = store.get([r["id"] for r in rows], with_vectors=True)
     assert len(back) == len(rows) and all(s.vector is not None for s in back.values())
+    # each writer added its items to the statistics it had read (1,400 or 700 before); the
+    # last to finish found them out of step with the records and recomputed them
+    stats = store.language_stats()
+    assert stats is not None and stats.counts == {"en": len(rows)}
+    np.testing.assert_allclose(stats.sums["en"], np.sum(got["embeddings"], axis=0), atol=1e-4)
