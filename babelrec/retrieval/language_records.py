@@ -9,8 +9,11 @@ would grow with the number of languages on every read of the collection.
 Records and statistics are two writes, so they can fall out of step: a process killed between
 them, or two processes writing one server collection at once (each adds its items to the
 statistics it read, and the last save wins). `current` compares the statistics' item count with
-the collection's: a writer recomputes them from the records before and after it writes, so the
-last writer to finish leaves them right; a reader uses them as they are, with one warning.
+the collection's: a writer recomputes them from the records before and after it writes when
+they disagree, so the last writer to finish leaves them right; a reader uses them as they are,
+with one warning. A lost write that only replaced records leaves the count as it was: `babelrec
+check`, which compares the statistics with every record, reports it, and `babelrec migrate`
+recomputes them.
 """
 
 from __future__ import annotations
