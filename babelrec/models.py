@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from babelrec.display_types import Display
 from babelrec.evidence import Evidence
@@ -31,7 +31,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _utf8_only(value: Any) -> None:
+def _utf8_only(value: Any, where: str = "") -> None:
     """Raise when a string in `value` holds a lone surrogate (Python's json reads one from an
     escape like "\\ud800"): UTF-8, and so JSON, Chroma and every file babelrec writes, cannot."""
     if isinstance(value, str):
@@ -39,14 +39,23 @@ def _utf8_only(value: Any) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             bad = value[exc.start : exc.end]
-            raise ValueError(f"holds a lone surrogate {bad!r}, which UTF-8 cannot store") from None
+            raise ValueError(
+                f"{where or 'a string'} holds a lone surrogate {bad!r}, which UTF-8 cannot store"
+            ) from None
     elif isinstance(value, dict):
         for key, inner in value.items():
-            _utf8_only(key)
-            _utf8_only(inner)
+            _utf8_only(key, f"{where} key".strip())
+            _utf8_only(inner, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list):
         for inner in value:
-            _utf8_only(inner)
+            _utf8_only(inner, where)
+
+
+def _python_input_utf8_only(data: Any, info: ValidationInfo) -> None:
+    """`_utf8_only` on a model's whole input, unless it came as JSON: pydantic's JSON parser
+    refuses lone surrogates itself (escaped or raw), and stored items are read on every query."""
+    if info.mode != "json":
+        _utf8_only(data)
 
 
 def _lower_code(value: str | None) -> str | None:
@@ -75,24 +84,17 @@ def split_language_tag(tag: str) -> tuple[str, ChineseScript | None]:
     return language, "Hans"
 
 
-_STRING_FIELDS = (
-    "id",
-    "title",
-    "text",
-    "language",
-    "region",
-    "category",
-    "tags",
-    "keywords",
-    "metadata",
-)
-
-
 class Translation(Strict):
     """The item's title and text in another language (e.g. a human or machine translation)."""
 
     title: str = Field(min_length=1)
     text: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _encodable(cls, data: Any, info: ValidationInfo) -> Any:
+        _python_input_utf8_only(data, info)
+        return data
 
     @field_validator("title")
     @classmethod
@@ -130,11 +132,14 @@ class Item(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _null_is_absent(cls, data: Any) -> Any:
+    def _null_is_absent(cls, data: Any, info: ValidationInfo) -> Any:
         """`null` means "absent" for every optional field, for list entries and metadata values
-        alike, so exports that write null for a missing abstract keep their items."""
+        alike, so exports that write null for a missing abstract keep their items; and no
+        string may hold a lone surrogate (one model-level pass: per-field validators cost a
+        call from pydantic-core each, on every stored item every query reads)."""
         if not isinstance(data, dict):
             return data
+        _python_input_utf8_only(data, info)
         out = dict(data)
         for key, absent in _ABSENT.items():
             if key in out and out[key] is None:
@@ -144,12 +149,6 @@ class Item(Strict):
         if isinstance(out.get("metadata"), dict):
             out["metadata"] = {k: v for k, v in out["metadata"].items() if v is not None}
         return out
-
-    @field_validator(*_STRING_FIELDS, mode="before")
-    @classmethod
-    def _encodable(cls, value: Any) -> Any:
-        _utf8_only(value)
-        return value
 
     @field_validator("metadata")
     @classmethod

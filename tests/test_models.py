@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from babelrec.models import Item
+from babelrec.models import Item, Translation
 
 ITEM_EXAMPLES = 200
 METADATA = st.dictionaries(
@@ -49,13 +49,34 @@ def test_non_finite_metadata_is_refused_naming_the_key(number: float) -> None:
         Item(id="a", title="T", metadata={"popularity": number})
 
 
-@pytest.mark.parametrize("field", ["text", "category", "tags", "metadata"])
-def test_lone_surrogates_are_refused(field: str) -> None:
-    value: object = {"text": "a\ud800", "category": "\udfff", "tags": ["\ud800"]}.get(
-        field, {"k\ud800": 1}
-    )
-    with pytest.raises(ValidationError, match="lone surrogate"):
+@pytest.mark.parametrize("field", ["text", "category", "tags", "metadata", "translations"])
+def test_lone_surrogates_are_refused_naming_the_field(field: str) -> None:
+    value: object = {
+        "text": "a\ud800",
+        "category": "\udfff",
+        "tags": ["\ud800"],
+        "translations": {"en": {"title": "T\ud800"}},
+    }.get(field, {"k\ud800": 1})
+    with pytest.raises(ValidationError, match=f"{field}.* holds a lone surrogate"):
         Item.model_validate({"id": "a", "title": "T", field: value})
+
+
+def test_a_translation_made_directly_refuses_a_lone_surrogate() -> None:
+    with pytest.raises(ValidationError, match="text holds a lone surrogate"):
+        Translation(title="T", text="a\udc00")
+
+
+@pytest.mark.parametrize("field", ["text", "category", "tags", "metadata"])
+@pytest.mark.parametrize("written_as", ["escape", "character"])
+def test_lone_surrogates_in_json_are_refused(field: str, written_as: str) -> None:
+    """JSON input skips the per-string check (stored items are read on every query): pydantic's
+    parser must refuse an escaped lone surrogate and a raw one in a `str` alike."""
+    lone = "\\ud800" if written_as == "escape" else "\ud800"
+    value = {"text": f'"a{lone}"', "category": f'"{lone}"', "tags": f'["{lone}"]'}.get(
+        field, f'{{"k{lone}": 1}}'
+    )
+    with pytest.raises(ValidationError):
+        Item.model_validate_json(f'{{"id": "a", "title": "T", "{field}": {value}}}')
 
 
 @settings(max_examples=ITEM_EXAMPLES, deadline=None)
