@@ -4,13 +4,13 @@ articles are already in the store, in one small JSON file beside the store."""
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
 from babelrec.crawl.fetch import Validators
+from babelrec.files import write_atomic
 from babelrec.models import Strict
 
 logger = logging.getLogger(__name__)
@@ -47,10 +47,7 @@ class CrawlState(Strict):
 
     def save(self, path: Path) -> None:
         """Write atomically, so an interrupted run never leaves half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(self.model_dump_json(indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, self.model_dump_json(indent=1))
 
     def validators(self, url: str) -> Validators | None:
         known = self.urls.get(url)

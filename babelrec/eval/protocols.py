@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from babelrec.errors import DatasetError
 from babelrec.eval.dataset import Dataset
+from babelrec.files import write_atomic
 
 NEGATIVES_FORMAT = 1
 
@@ -152,7 +153,14 @@ def _load_or_sample(
     path: Path | None, dataset: Dataset, seen: dict[str, set[str]], n_negatives: int, seed: int
 ) -> tuple[dict[str, list[str]], str]:
     if path is not None and path.is_file():
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DatasetError(
+                f"Negatives in {path} cannot be read ({exc}); delete the file to sample again."
+            ) from exc
+        if not isinstance(stored, dict):
+            raise DatasetError(f"Negatives in {path} are not a JSON object; delete the file.")
         expected = {
             "format": NEGATIVES_FORMAT,
             "dataset_hash": dataset.content_hash,
@@ -172,7 +180,6 @@ def _load_or_sample(
     negatives = sample_negatives(list(dataset.items), seen, n_negatives, seed)
     digest = _negatives_digest(negatives)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "format": NEGATIVES_FORMAT,
             "dataset_hash": dataset.content_hash,
@@ -181,7 +188,7 @@ def _load_or_sample(
             "sha256": digest,
             "negatives": negatives,
         }
-        path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        write_atomic(path, json.dumps(payload, ensure_ascii=False))
     return negatives, digest
 
 

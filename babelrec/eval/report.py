@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from babelrec.files import write_atomic
+
 PACKAGES = ("babelrec", "numpy", "scipy", "chromadb", "llama-cpp-python", "pydantic")
 TABLE_METRICS = ("auc", "mrr", "mrr_all", "ndcg@5", "ndcg@10", "recall@10", "recall@20", "hit@10")
 BEYOND_METRICS = (
@@ -245,8 +247,8 @@ def write_report(summary: dict[str, Any], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     summary["versions"] = package_versions()
     summary["machine"] = {"platform": platform.platform(), "python": platform.python_version()}
-    (out_dir / "report.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    write_atomic(
+        out_dir / "report.json", json.dumps(summary, indent=2, ensure_ascii=False, default=str)
     )
-    (out_dir / "report.md").write_text(markdown(summary), encoding="utf-8")
+    write_atomic(out_dir / "report.md", markdown(summary))
     summary["plots"] = [p.name for p in plots(summary, out_dir)]

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,9 @@ from babelrec.eval.new_items import new_item_cases
 from babelrec.eval.prepare import prepared_dataset, resolve_data_dir
 from babelrec.eval.protocols import EvalCase, ProtocolResult, impression_cases, leave_last_out_cases
 from babelrec.eval.rankers import EvalContext, build_ranker
+from babelrec.eval.report_stats import breakdown, compare, intervals, paired
 from babelrec.eval.spaces import SpaceVectors, embed_translations
-from babelrec.eval.stats import mean_interval, paired_comparison, per_user_mean
+from babelrec.files import write_atomic
 from babelrec.retrieval.embedders import build_embedder
 from babelrec.settings import DEFAULT_CACHE_DIR
 
@@ -133,11 +133,10 @@ def score_with(
     key = _config_hash(config, experiment, [c.case_id for c in cases], context.dataset.content_hash)
     if translated:
         key += f"+swapped{experiment.penalty_cases}"
-    if path.exists():
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved.get("key") == key:
-            seconds = float(saved.get("seconds", 0.0))
-            return saved["scores"], saved.get("swapped", {}), saved.get("stats", {}), seconds
+    saved = _saved_scores(path)
+    if saved is not None and saved.get("key") == key:
+        seconds = float(saved.get("seconds", 0.0))
+        return saved["scores"], saved.get("swapped", {}), saved.get("stats", {}), seconds
     ranker = build_ranker(config.name, dict(config.options))
     started = time.perf_counter()
     ranker.prepare(context)
@@ -159,10 +158,22 @@ def score_with(
             ranker, cases, context, translated, max_cases=experiment.penalty_cases
         )
         stats["penalty_seconds"] = time.perf_counter() - penalty_started
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"key": key, "scores": scores, "swapped": swapped, "stats": stats}
-    path.write_text(json.dumps({**payload, "seconds": seconds}), encoding="utf-8")
+    write_atomic(path, json.dumps({**payload, "seconds": seconds}))
     return scores, swapped, stats, seconds
+
+
+def _saved_scores(path: Path) -> dict[str, Any] | None:
+    """The scores a previous run saved at `path`, or None (with a warning when the file is
+    there but unreadable: the scores are computed again and the file replaced)."""
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        logger.warning("ignoring unreadable saved scores %s (%s); scoring again", path, exc)
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 def _target_language(case: EvalCase, dataset: Dataset) -> str:
@@ -179,61 +190,6 @@ def foreign_candidate_share(cases: Sequence[EvalCase], dataset: Dataset) -> floa
         if case.user_language and known:
             shares.append(sum(lang != case.user_language for lang in known) / len(known))
     return float(np.mean(shares)) if shares else float("nan")
-
-
-def breakdown(
-    report: EvalReport, cases: Sequence[EvalCase], group_of: dict[str, str], metrics: Sequence[str]
-) -> dict[str, dict[str, float]]:
-    """Mean of each metric per group of cases (e.g. per user language)."""
-    grouped: dict[str, list[dict[str, float]]] = defaultdict(list)
-    for result in report.cases:
-        grouped[group_of[result.case_id]].append(result.metrics)
-    out: dict[str, dict[str, float]] = {}
-    for group, rows in sorted(grouped.items()):
-        out[group] = {"n": float(len(rows))}
-        for metric in metrics:
-            values = [r[metric] for r in rows if metric in r and not np.isnan(r[metric])]
-            out[group][metric] = float(np.mean(values)) if values else float("nan")
-    return out
-
-
-def _by_user(report: EvalReport, metric: str) -> dict[str, float]:
-    """A metric's value per user (the mean of the user's cases)."""
-    cases = report.cases
-    return per_user_mean([r.user_id for r in cases], [r.metrics[metric] for r in cases])
-
-
-def _paired(a: EvalReport, b: EvalReport, metrics: Sequence[str], seed: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for metric in metrics:
-        values_a, values_b = _by_user(a, metric), _by_user(b, metric)
-        try:
-            out[metric] = paired_comparison(
-                values_a, values_b, seed=seed, n_resamples=2000
-            ).model_dump()
-        except ValueError:
-            continue
-    return out
-
-
-def intervals(report: EvalReport, metrics: Sequence[str], seed: int) -> dict[str, Any]:
-    """Each metric's mean over users with its 95% bootstrap interval (one ranker alone)."""
-    out: dict[str, Any] = {}
-    for metric in metrics:
-        mean, low, high = mean_interval(_by_user(report, metric), seed=seed)
-        out[metric] = {"mean": mean, "ci_low": low, "ci_high": high}
-    return out
-
-
-def compare(
-    reports: dict[str, EvalReport], baseline: str, metrics: Sequence[str], seed: int
-) -> dict[str, dict[str, Any]]:
-    """Paired per-user comparison of every other ranker against `baseline`, per metric."""
-    return {
-        label: _paired(reports[baseline], report, metrics, seed)
-        for label, report in reports.items()
-        if label != baseline
-    }
 
 
 def run_experiment(
@@ -349,7 +305,7 @@ def run_experiment(
     comparisons = compare(reports, experiment.baseline, experiment.metrics, experiment.seed)
     pairs: dict[str, dict[str, Any]] = {}
     for label_a, label_b in experiment.pairs:
-        pairs[f"{label_b} vs {label_a}"] = _paired(
+        pairs[f"{label_b} vs {label_a}"] = paired(
             reports[label_a], reports[label_b], experiment.metrics, experiment.seed
         )
     more = {

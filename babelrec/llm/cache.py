@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from babelrec.files import write_atomic
 
 
 def cache_key(*parts: Any) -> str:
@@ -41,12 +42,5 @@ class ResponseCache:
         return value if isinstance(value, dict) else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(value, handle, ensure_ascii=False)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs speed
+            write_atomic(self._path(key), json.dumps(value, ensure_ascii=False))

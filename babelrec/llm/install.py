@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babelrec.errors import MissingModelPartError, ModelInstallError
+from babelrec.files import write_atomic
 from babelrec.llm.catalog import KnownModel
 from babelrec.llm.gguf import check_magic, read_header
 
@@ -112,9 +113,7 @@ def _read_state(state: Path, partial: Path) -> tuple[int, int]:
 
 
 def _write_state(state: Path, parts: int, size: int) -> None:
-    tmp = state.with_name(state.name + ".tmp")
-    tmp.write_text(json.dumps({"parts": parts, "bytes": size}), encoding="utf-8")
-    os.replace(tmp, state)
+    write_atomic(state, json.dumps({"parts": parts, "bytes": size}))
 
 
 def _blocks(path: Path) -> Iterator[bytes]:

@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import Field
 
 from babelrec.errors import EmbeddingMismatchError, RankerError
+from babelrec.files import write_atomic
 from babelrec.models import Strict
 from babelrec.rank.bilinear import BilinearRanker, BPRConfig, TrainingExample
 from babelrec.rank.collaborative import CollaborativeModel, build_collaborative
@@ -119,7 +120,7 @@ class HybridModel:
         self.collaborative.save(directory / "collaborative.npz")
         for name, model in self.helpers.items():
             model.save(directory / f"{name}.npz")
-        (directory / "hybrid.json").write_text(self.meta.model_dump_json(indent=2), "utf-8")
+        write_atomic(directory / "hybrid.json", self.meta.model_dump_json(indent=2))
         return directory
 
     @classmethod

@@ -182,6 +182,45 @@ def test_a_run_on_small_files_in_the_real_formats(
     assert (out / "report.md").read_text(encoding="utf-8").startswith(f"# {dataset}-small-files")
 
 
+def test_files_a_killed_run_left_half_written_are_handled(
+    small_data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Saved scores cut short (a run killed while writing, before writes were atomic) are scored
+    again with a warning naming the file; cut-short sampled negatives are a `DatasetError`
+    naming theirs, not a JSONDecodeError from inside `json`."""
+    from babelrec.errors import DatasetError
+
+    experiment = Experiment.model_validate(
+        dict(
+            SMALL,
+            name="cut-short",
+            dataset="kmrd",
+            protocol={"kind": "leave-last-out", "negatives": 5, "min_history": 1},
+        )
+    )
+    out, cache = tmp_path / "out", tmp_path / "cache"
+
+    def run() -> dict[str, Any]:
+        return run_experiment(
+            experiment, out_dir=out, data_dir=small_data_dir, cache_dir=cache, progress=False
+        )
+
+    first = run()
+    scores = out / "scores" / "cosine.json"
+    whole = scores.read_text(encoding="utf-8")
+    scores.write_text(whole[: len(whole) // 2], encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        again = run()
+    assert f"ignoring unreadable saved scores {scores}" in caplog.text
+    assert json.loads(scores.read_text(encoding="utf-8"))["scores"] == json.loads(whole)["scores"]
+    assert [r["metrics"] for r in again["results"]] == [r["metrics"] for r in first["results"]]
+
+    (negatives,) = (cache / "datasets" / "negatives").glob("*.json")
+    negatives.write_text(negatives.read_text(encoding="utf-8")[:100], encoding="utf-8")
+    with pytest.raises(DatasetError, match=f"Negatives in {negatives} cannot be read"):
+        run()
+
+
 def write_ml100k_folder(root: Path, seed: int, users: int = 40, films: int = 30) -> Path:
     """A small shared-data folder in the real ml100k atomic-file format (plus the KMRD files its
     converter reads for film matching), with ratings drawn from `seed`."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from babelrec.errors import DatasetError
+from babelrec.files import write_atomic
 
 REPORT_FILE = "conversion_report.json"
 
@@ -34,7 +35,7 @@ class ConversionReport(BaseModel):
     def save(self) -> None:
         """Store the report beside the dataset (it is not part of the content hash)."""
         path = Path(self.out_dir) / REPORT_FILE
-        path.write_text(json.dumps(self.model_dump(), ensure_ascii=False, indent=2) + "\n")
+        write_atomic(path, json.dumps(self.model_dump(), ensure_ascii=False, indent=2) + "\n")
 
 
 def require(data_dir: Path, relative: str) -> Path:
