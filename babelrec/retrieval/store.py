@@ -254,7 +254,7 @@ class VectorStore:
             self._restore(written, before, start if written else None)
             raise
         if written and stats is not None:
-            self.language_records.current(writing=True)  # another writer may have raced us
+            self._settle_language_stats()
         return len(written)
 
     def _write(
@@ -283,7 +283,21 @@ class VectorStore:
         gone = self._snapshot(ids) if stats is not None else {}
         self._delete_records(ids)
         if self.language_records.update(stats, gone.values(), None, ()) is not None:
+            self._settle_language_stats()
+
+    def _settle_language_stats(self) -> None:
+        """After a write: recompute the statistics if another writer raced this one. The write
+        itself is done, so a failure here is a warning, not the write's error."""
+        try:
             self.language_records.current(writing=True)
+        except Exception as exc:
+            logger.warning(
+                "the write to %r at %s is complete, but checking its language statistics "
+                "failed (%s); the next write or `babelrec migrate` recomputes them",
+                self.collection_name,
+                self.location,
+                exc,
+            )
 
     def _delete_records(self, ids: Sequence[str]) -> None:
         for part in _chunks(len(ids), self._batch_size()):

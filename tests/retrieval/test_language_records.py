@@ -227,3 +227,25 @@ def test_after_any_history_of_lost_writes_check_tells_and_writes_repair_what_cou
         assert_stats_match_records(store)
     store.rebuild_language_stats()  # `babelrec migrate`
     assert check_store(store_path=path).ok
+
+
+def test_a_check_failing_after_a_complete_write_is_a_warning_not_the_writes_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = VectorStore.open(embedder_name="test-emb", dimension=DIM, store_path=tmp_path)
+    records = store.language_records
+    checks = {"n": 0}
+    real = records.current
+
+    def current(*, writing: bool = False) -> LanguageStats | None:
+        checks["n"] += 1
+        if checks["n"] == 2:  # the check after the write: the server went away meanwhile
+            raise ConnectionError("server closed the connection")
+        return real(writing=writing)
+
+    monkeypatch.setattr(records, "current", current)
+    with caplog.at_level(logging.WARNING):
+        assert store.upsert_parts([(make_items(2), vectors(2))]) == 2
+    assert store.count() == 2
+    assert "is complete, but checking its language statistics failed" in caplog.text
+    assert "server closed the connection" in caplog.text
