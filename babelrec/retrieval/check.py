@@ -21,7 +21,7 @@ from babelrec.models import Item, Strict
 from babelrec.retrieval.chroma import connect
 from babelrec.retrieval.embedders import Embedder
 from babelrec.retrieval.identity import legacy_identity
-from babelrec.retrieval.language_records import LanguageRecords
+from babelrec.retrieval.language_records import LanguageRecords, vectors_and_languages
 from babelrec.retrieval.language_space import LanguageStats
 from babelrec.retrieval.records import decode_item
 
@@ -101,7 +101,7 @@ def check_store(
     for offset in range(0, max(report.count, 1), page):
         got = coll.get(include=["metadatas", "embeddings"], limit=page, offset=offset)
         vectors = got.get("embeddings")
-        page_rows: list[tuple[Any, str]] = []
+        usable: list[tuple[Any, Any]] = []
         for pos, (item_id, meta) in enumerate(zip(got["ids"], got["metadatas"], strict=True)):
             report.items += 1
             vector = None if vectors is None else vectors[pos]
@@ -109,9 +109,10 @@ def check_store(
             if item is not None and vector is not None and len(samples) < sample:
                 samples.append((item, np.asarray(vector, dtype=np.float32)))
             if _usable(vector, found.dimension):
-                page_rows.append((vector, str((meta or {}).get("language") or "")))
-        if page_rows:
-            found.add(np.asarray([v for v, _ in page_rows]), [lang for _, lang in page_rows])
+                usable.append((vector, meta))
+        page_vectors, languages = vectors_and_languages(usable)
+        if languages:
+            found.add(page_vectors, languages)
         if len(got["ids"]) < page:
             break
     if report.items != report.count:

@@ -43,6 +43,14 @@ REBUILD_TRIES = 3
 _PLACEHOLDER = [1.0]
 
 
+def vectors_and_languages(records: Iterable[RawRecord]) -> tuple[np.ndarray, list[str]]:
+    """Stored records' vectors and the language each counts under ("" when it has none), as
+    `LanguageStats.add` and `remove` take them."""
+    rows = list(records)
+    languages = [str((meta or {}).get("language") or "") for _, meta in rows]
+    return np.asarray([vector for vector, _ in rows]), languages
+
+
 def side_collection_name(collection: str) -> str:
     """The side collection's name: the items collection's plus a suffix (Chroma's limit is 512)."""
     suffix = "-langstats"
@@ -162,9 +170,9 @@ class LanguageRecords:
         if stats is None:
             return None
         updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
-        old = [(vector, (meta or {}).get("language") or "") for vector, meta in removed]
-        if old:
-            updated.remove(np.asarray([v for v, _ in old]), [str(lang) for _, lang in old])
+        old, languages = vectors_and_languages(removed)
+        if languages:
+            updated.remove(old, languages)
         if items:
             updated.add(np.asarray(vectors), [item.language for item in items])
         self.save(updated, previous=stats)
@@ -174,9 +182,9 @@ class LanguageRecords:
         """Stats recomputed from every stored record (given in parts), replacing the old."""
         stats = LanguageStats(self.dimension)
         for part in parts:
-            rows = [(vector, (meta or {}).get("language") or "") for vector, meta in part]
-            if rows:
-                stats.add(np.asarray([v for v, _ in rows]), [str(lang) for _, lang in rows])
+            part_vectors, languages = vectors_and_languages(part)
+            if languages:
+                stats.add(part_vectors, languages)
         self.clear()
         self.save(stats)
         return stats
