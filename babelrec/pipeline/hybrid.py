@@ -13,7 +13,8 @@ import numpy as np
 from babelrec.models import Candidate, Filters, Item, StageScores, UserProfile
 from babelrec.rank.hybrid_model import HybridModel
 from babelrec.retrieval.language_space import LanguageSpace
-from babelrec.retrieval.store import Hit, VectorStore
+from babelrec.retrieval.records import Hit
+from babelrec.retrieval.store import VectorStore
 
 #: Collaborative suggestions added to the vector-search candidates.
 SUGGESTED = 20

@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from babelrec.models import Filters, RecommendationResult, UserProfile
-from babelrec.retrieval.store import StoredItem
+from babelrec.retrieval.records import StoredItem
 from babelrec.settings import Settings
 
 

@@ -40,7 +40,8 @@ from babelrec.retrieval.embedders import Embedder, build_embedder
 from babelrec.retrieval.embedders.worker import EmbeddingWorker
 from babelrec.retrieval.ingest import IngestSummary, ingest_file, ingest_items
 from babelrec.retrieval.language_space import LanguageSpace, LanguageStats
-from babelrec.retrieval.store import StoredItem, VectorStore
+from babelrec.retrieval.records import StoredItem
+from babelrec.retrieval.store import VectorStore
 from babelrec.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -172,10 +173,8 @@ class Recommender:
 
     def save_hybrid(self, model: HybridModel) -> Path:
         """Save `model` with the store and use it from now on."""
-        if (model.meta.embedder, model.meta.dimension) != (
-            self.embedder.name,
-            self.embedder.dimension,
-        ):
+        expected = (self.embedder.name, self.embedder.dimension)
+        if (model.meta.embedder, model.meta.dimension) != expected:
             raise EmbeddingMismatchError(
                 f"the hybrid model was trained for {model.meta.embedder} vectors, but the store "
                 f"holds {self.embedder.name} ones"

@@ -24,7 +24,8 @@ from babelrec.retrieval.language_space import (
     Method,
     fit_space,
 )
-from babelrec.retrieval.store import Hit, VectorStore
+from babelrec.retrieval.records import Hit
+from babelrec.retrieval.store import VectorStore
 
 logger = logging.getLogger(__name__)
 

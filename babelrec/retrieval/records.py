@@ -1,14 +1,33 @@
 """What one Chroma record of an item holds: its filterable fields, content hash and JSON in the
-metadata, and how that reads back into an `Item` (or a `StoredItemError` naming the record)."""
+metadata, and how that reads back into an `Item` (or a `StoredItemError` naming the record); and
+the two shapes a record is read back as, `StoredItem` and a search's `Hit`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from babelrec.errors import StoredItemError
 from babelrec.models import Item
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    item: Item
+    content_hash: str
+    vector: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieval result: the item and its cosine similarity to the query vector."""
+
+    item: Item
+    similarity: float
+    vector: np.ndarray | None = None
 
 
 def item_metadata(item: Item) -> dict[str, str | int | float | bool]:

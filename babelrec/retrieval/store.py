@@ -9,13 +9,15 @@ hand) is skipped with a warning naming it, never failing the request; re-ingesti
 repairs it. Chroma keeps the raw vectors; every write also updates the per-language statistics
 of the language-agnostic space (`babelrec.retrieval.language_records`), so nothing is re-read to
 keep them current unless they disagree with the records (an interrupted write, two writers).
+After each write to an embedded store the unused slots of its HNSW files are zeroed, since Chroma
+fills them with whatever this process had freed (`babelrec.retrieval.hnsw_files`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +26,16 @@ import numpy as np
 from babelrec.errors import EmbeddingMismatchError, StoredItemError, StoreError
 from babelrec.models import Filters, Item
 from babelrec.retrieval.chroma import connect, where_clause
+from babelrec.retrieval.hnsw_files import scrub_unused_slots, store_lock
 from babelrec.retrieval.identity import bind_embedder
 from babelrec.retrieval.language_records import LanguageRecords
 from babelrec.retrieval.language_space import LanguageStats
-from babelrec.retrieval.records import decode_item, item_metadata
+from babelrec.retrieval.records import Hit, StoredItem, decode_item, item_metadata
 from babelrec.store_settings import DEFAULT_EF_SEARCH
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class StoredItem:
-    item: Item
-    content_hash: str
-    vector: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieval result: the item and its cosine similarity to the query vector."""
-
-    item: Item
-    similarity: float
-    vector: np.ndarray | None = None
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -69,8 +56,11 @@ class VectorStore:
         artifact_dir: Path,
         location: str,
         ef_search: int = DEFAULT_EF_SEARCH,
+        store_dir: Path | None = None,
     ) -> None:
+        """`store_dir`: the folder of an embedded store (None for a server)."""
         self.client = client
+        self.store_dir = store_dir
         self.embedder_name = embedder_name
         self.dimension = dimension
         self.artifact_dir = artifact_dir
@@ -120,6 +110,7 @@ class VectorStore:
             artifact_dir=artifact_dir,
             location=location,
             ef_search=ef_search,
+            store_dir=None if chroma_url else Path(location),
         )
 
     def item_or_none(self, item_id: str, meta: Any) -> Item | None:
@@ -228,34 +219,35 @@ class VectorStore:
         the language statistics with them, and the error goes on. Returns the items written.
 
         `existing` as for `upsert`. An id may come once in all the parts."""
-        before: dict[str, tuple[Any, Any]] = {}
-        written: list[str] = []
-        seen: set[str] = set()
-        start = self.language_records.current(writing=True)
-        stats = start
-        try:
-            for items, raw in parts:
-                ids = [item.id for item in items]
-                if len(items) != len(raw):
-                    raise StoreError(f"{len(items)} items but {len(raw)} vectors")
-                if not items:
-                    continue
-                vectors = self._checked_vectors(np.asarray(raw, dtype=np.float32))
-                if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
-                    raise StoreError("duplicate item ids in one upsert")
-                seen.update(ids)
-                replaced = self._snapshot(
-                    ids if existing is None else [i for i in ids if i in existing]
-                )
-                before.update(replaced)
-                written += ids
-                stats = self._write(ids, items, vectors, replaced, stats)
-        except BaseException:  # a KeyboardInterrupt too: the store goes back as it was
-            self._restore(written, before, start if written else None)
-            raise
-        if written and stats is not None:
-            self._settle_language_stats()
-        return len(written)
+        with self._writing():
+            before: dict[str, tuple[Any, Any]] = {}
+            written: list[str] = []
+            seen: set[str] = set()
+            start = self.language_records.current(writing=True)
+            stats = start
+            try:
+                for items, raw in parts:
+                    ids = [item.id for item in items]
+                    if len(items) != len(raw):
+                        raise StoreError(f"{len(items)} items but {len(raw)} vectors")
+                    if not items:
+                        continue
+                    vectors = self._checked_vectors(np.asarray(raw, dtype=np.float32))
+                    if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
+                        raise StoreError("duplicate item ids in one upsert")
+                    seen.update(ids)
+                    replaced = self._snapshot(
+                        ids if existing is None else [i for i in ids if i in existing]
+                    )
+                    before.update(replaced)
+                    written += ids
+                    stats = self._write(ids, items, vectors, replaced, stats)
+            except BaseException:  # a KeyboardInterrupt too: the store goes back as it was
+                self._restore(written, before, start if written else None)
+                raise
+            if written and stats is not None:
+                self._settle_language_stats()
+            return len(written)
 
     def _write(
         self,
@@ -279,11 +271,12 @@ class VectorStore:
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove items (and their share of the language statistics)."""
-        stats = self.language_records.current(writing=True)
-        gone = self._snapshot(ids) if stats is not None else {}
-        self._delete_records(ids)
-        if self.language_records.update(stats, gone.values(), None, ()) is not None:
-            self._settle_language_stats()
+        with self._writing():
+            stats = self.language_records.current(writing=True)
+            gone = self._snapshot(ids) if stats is not None else {}
+            self._delete_records(ids)
+            if self.language_records.update(stats, gone.values(), None, ()) is not None:
+                self._settle_language_stats()
 
     def _settle_language_stats(self) -> None:
         """After a write: recompute the statistics if another writer raced this one. The write
@@ -318,11 +311,15 @@ class VectorStore:
     def language_stats(self, *, repair: bool = False) -> LanguageStats | None:
         """Per-language count and sum of the vectors; None until `babelrec migrate` (old store).
         `repair`: recompute them first if they disagree with the records (as writes do)."""
-        return self.language_records.current(writing=repair)
+        if not repair:
+            return self.language_records.current(writing=False)
+        with self._writing():
+            return self.language_records.current(writing=True)
 
     def rebuild_language_stats(self) -> LanguageStats:
         """Recompute the statistics from every stored vector (the one full read: migration)."""
-        return self.language_records.rebuild_from_items()
+        with self._writing():
+            return self.language_records.rebuild_from_items()
 
     def _snapshot(self, ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
         """The raw records (vector, metadata) among `ids`, readable or not, for a rollback."""
@@ -363,6 +360,19 @@ class VectorStore:
             logger.exception("rollback of a failed upsert also failed")
 
     # -- helpers ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around a write to an embedded store: this process's lock on it, then the unused
+        HNSW slots Chroma filled with freed memory zeroed, whether the write held or not."""
+        if self.store_dir is None:
+            yield
+            return
+        with store_lock(self.store_dir):
+            try:
+                yield
+            finally:
+                scrub_unused_slots(self.store_dir)
 
     def _checked_vectors(self, vectors: np.ndarray) -> np.ndarray:
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:

@@ -71,6 +71,7 @@ def second_handle(store: VectorStore) -> VectorStore:
         dimension=store.dimension,
         artifact_dir=store.artifact_dir,
         location=store.location,
+        store_dir=store.store_dir,
     )
 
 

@@ -1,0 +1,199 @@
+"""No byte of this process's freed memory reaches an embedded store's files.
+
+Chroma writes the first capacity of a new HNSW index from buffers it never zeroed
+(chroma-core/chroma#7688). The real-component test plants a canary in memory that threads free
+before the store is made (as an HTTP handler thread that saw an API key does) and looks for it
+in every file: first in a store Chroma writes alone, where it must show (else the defect is gone
+and `hnsw_files` with it), then in a babelrec store, where it must not.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from babelrec.models import Item
+from babelrec.retrieval.hnsw_files import scrub_unused_slots
+from babelrec.retrieval.store import VectorStore
+from tests.conftest import ROOT
+
+CANARY = "sk-planted-canary-77e1"
+
+PLANT_THEN_WRITE = """
+import ctypes, sys, threading
+from pathlib import Path
+import chromadb
+import numpy as np
+from babelrec.models import Item
+from babelrec.retrieval.store import VectorStore
+
+CANARY = sys.argv[3].encode()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+
+def plant():
+    blocks = []
+    for size in [*range(64, 4096, 16)] * 4 + [20400, 40000, 170000]:
+        block = libc.malloc(size)
+        ctypes.memmove(block, (CANARY * (size // len(CANARY) + 1))[:size], size)
+        blocks.append(block)
+    for block in blocks:
+        libc.free(block)
+
+for _ in range(8):  # threads that exit hand their malloc arenas on to the next threads made
+    thread = threading.Thread(target=plant)
+    thread.start()
+    thread.join()
+vectors = np.random.default_rng(0).normal(size=(30, 384)).astype("float32")
+if sys.argv[1] == "chroma":
+    collection = chromadb.PersistentClient(sys.argv[2]).get_or_create_collection(
+        "plain", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+    )
+    collection.add(ids=[f"i{k}" for k in range(30)], embeddings=vectors)
+else:
+    store = VectorStore.open(embedder_name="e", dimension=384, store_path=Path(sys.argv[2]))
+    store.upsert([Item(id=f"i{k}", title=f"Item {k}", language="en") for k in range(30)], vectors)
+"""
+
+
+def files_holding(folder: Path, text: str) -> dict[str, int]:
+    needle = text[:12].encode()
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and (hits := path.read_bytes().count(needle)):
+            found[str(path.relative_to(folder))] = hits
+    return found
+
+
+def plant_then_write(writer: str, folder: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PLANT_THEN_WRITE, writer, str(folder), CANARY],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_freed_memory_reaches_chromas_files_but_never_babelrecs(tmp_path: Path) -> None:
+    plant_then_write("chroma", tmp_path / "chroma")
+    leaked = files_holding(tmp_path / "chroma", CANARY)
+    assert any(name.endswith(("length.bin", "data_level0.bin")) for name in leaked), (
+        "Chroma no longer writes freed memory into new HNSW files: babelrec.retrieval.hnsw_files "
+        f"can go ({leaked})"
+    )
+    plant_then_write("babelrec", tmp_path / "babelrec")
+    assert files_holding(tmp_path / "babelrec", CANARY) == {}
+
+
+def write_segment(
+    folder: Path, *, version: int, capacity: int, count: int, element_size: int, fill: int
+) -> tuple[bytes, bytes]:
+    """A segment as Chroma leaves it: a header, then `fill` bytes of 0xAB past the live slots."""
+    folder.mkdir(parents=True)
+    header = struct.pack("<iQQQQ", version, 0, capacity, count, element_size)
+    (folder / "header.bin").write_bytes(header + bytes(100 - len(header)))
+    rng = np.random.default_rng(count)
+    live_lengths = rng.integers(1, 255, size=count * 4, dtype=np.uint8).tobytes()
+    live_data = rng.integers(1, 255, size=count * element_size, dtype=np.uint8).tobytes()
+    (folder / "length.bin").write_bytes(live_lengths + b"\xab" * min(fill, 4 * capacity))
+    (folder / "data_level0.bin").write_bytes(live_data + b"\xab" * fill)
+    return live_lengths, live_data
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    capacity=st.integers(1, 300),
+    data=st.data(),
+    element_size=st.integers(1, 64),
+    fill=st.integers(0, 5000),
+)
+def test_only_the_slots_past_the_live_elements_are_zeroed(
+    tmp_path_factory: pytest.TempPathFactory,
+    capacity: int,
+    data: st.DataObject,
+    element_size: int,
+    fill: int,
+) -> None:
+    count = data.draw(st.integers(0, capacity))
+    store = tmp_path_factory.mktemp("store")
+    segment = store / "segment"
+    lengths, vectors = write_segment(
+        segment, version=1, capacity=capacity, count=count, element_size=element_size, fill=fill
+    )
+    tail = min(fill, 4 * capacity) + fill
+    assert scrub_unused_slots(store) == tail
+    length_file = (segment / "length.bin").read_bytes()
+    data_file = (segment / "data_level0.bin").read_bytes()
+    assert length_file[: len(lengths)] == lengths and data_file[: len(vectors)] == vectors
+    assert length_file[len(lengths) :].count(0) == len(length_file) - len(lengths)
+    assert data_file[len(vectors) :].count(0) == len(data_file) - len(vectors)
+    assert scrub_unused_slots(store) == 0  # nothing left, and the files are as they were
+
+
+def test_a_header_of_an_unknown_format_is_left_alone_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    segment = tmp_path / "segment"
+    write_segment(segment, version=2, capacity=10, count=3, element_size=8, fill=40)
+    before = (segment / "length.bin").read_bytes()
+    with caplog.at_level(logging.WARNING):
+        assert scrub_unused_slots(tmp_path) == 0
+        scrub_unused_slots(tmp_path)
+    assert (segment / "length.bin").read_bytes() == before
+    assert [r.getMessage() for r in caplog.records if "cannot read the HNSW header" in r.message]
+    assert len([r for r in caplog.records if str(segment) in r.getMessage()]) == 1
+
+
+def test_a_scrubbed_store_reads_back_whole_past_chromas_first_persist(tmp_path: Path) -> None:
+    """1,200 writes cross Chroma's sync threshold (1,000), so it persists the index over the
+    zeroed files; reopened from those files, every vector and every nearest neighbour holds."""
+    dim = 16
+    vectors = np.random.default_rng(1).normal(size=(1200, dim)).astype(np.float32)
+    items = [Item(id=f"i{k}", title=f"Item {k}", language="en") for k in range(1200)]
+    store = VectorStore.open(embedder_name="e", dimension=dim, store_path=tmp_path)
+    store.upsert(items[:30], vectors[:30])
+    assert files_zeroed_past_live_slots(tmp_path)
+    store.upsert(items[30:], vectors[30:])
+    del store
+    probe = r"""
+import sys, numpy as np
+from pathlib import Path
+from babelrec.retrieval.store import VectorStore
+store = VectorStore.open(embedder_name="e", dimension=16, store_path=Path(sys.argv[1]))
+vectors = np.random.default_rng(1).normal(size=(1200, 16)).astype(np.float32)
+got = store.get([f"i{k}" for k in range(1200)], with_vectors=True)
+assert len(got) == 1200
+assert all(np.allclose(got[f"i{k}"].vector, vectors[k], atol=1e-5) for k in range(1200))
+unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+for q in range(0, 1200, 97):
+    best = {f"i{k}" for k in np.argsort(-unit @ unit[q])[:5]}
+    hits = {h.item.id for h in store.query(vectors[q], 5)}
+    assert len(hits & best) >= 4, (q, hits, best)
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-3000:]
+
+
+def files_zeroed_past_live_slots(store: Path) -> bool:
+    """Every segment's files hold only zeros past the live element count in its header."""
+    segments = list(store.glob("*/header.bin"))
+    for header in segments:
+        _, _, _, count, element_size = struct.unpack_from("<iQQQQ", header.read_bytes())
+        for name, start in (("length.bin", 4 * count), ("data_level0.bin", element_size * count)):
+            tail = (header.parent / name).read_bytes()[start:]
+            if tail.count(0) != len(tail):
+                return False
+    return bool(segments)
