@@ -56,6 +56,8 @@ def _read_segment(header_file: Path) -> _Segment | None:
     """The segment's live element count and element size, or None (with one warning) when the
     header is not the format this module knows: a newer Chroma's files are left untouched."""
     header = header_file.read_bytes()
+    if not header:
+        return None  # another process creating the segment: its files hold nothing yet
     if len(header) >= _HEADER.size:
         version, _, capacity, count, element_size = _HEADER.unpack_from(header)
         if version == _KNOWN_VERSION and count <= capacity and element_size > 0:
