@@ -197,3 +197,16 @@ def files_zeroed_past_live_slots(store: Path) -> bool:
             if tail.count(0) != len(tail):
                 return False
     return bool(segments)
+
+
+def test_a_store_an_older_babelrec_wrote_is_zeroed_by_migrate(tmp_path: Path) -> None:
+    store = VectorStore.open(embedder_name="e", dimension=8, store_path=tmp_path)
+    vectors = np.random.default_rng(2).normal(size=(5, 8)).astype(np.float32)
+    store.upsert([Item(id=f"i{k}", title=f"Item {k}", language="en") for k in range(5)], vectors)
+    for header in tmp_path.glob("*/header.bin"):  # what Chroma left before babelrec zeroed it
+        length = header.parent / "length.bin"
+        length.write_bytes(CANARY.encode() * (length.stat().st_size // len(CANARY)))
+    assert files_holding(tmp_path, CANARY)
+    VectorStore.open(embedder_name="e", dimension=8, store_path=tmp_path).rebuild_language_stats()
+    assert files_holding(tmp_path, CANARY) == {}
+    assert files_zeroed_past_live_slots(tmp_path)
