@@ -105,10 +105,10 @@ def check_store(
         for pos, (item_id, meta) in enumerate(zip(got["ids"], got["metadatas"], strict=True)):
             report.items += 1
             vector = None if vectors is None else vectors[pos]
-            item = _check_record(report, item_id, meta, vector, location)
+            item, sound = _check_record(report, item_id, meta, vector, location)
             if item is not None and vector is not None and len(samples) < sample:
                 samples.append((item, np.asarray(vector, dtype=np.float32)))
-            if _usable(vector, found.dimension):
+            if sound and found.dimension:
                 usable.append((vector, meta))
         page_vectors, languages = vectors_and_languages(usable)
         if languages:
@@ -127,13 +127,6 @@ def check_store(
     if embedder is not None and samples and report.stored_dimension == embedder.dimension:
         _compare_sample(report, embedder, samples)
     return report
-
-
-def _usable(vector: Any, dimension: int) -> bool:
-    if vector is None or not dimension:
-        return False
-    array = np.asarray(vector, dtype=np.float64)
-    return array.shape == (dimension,) and bool(np.all(np.isfinite(array)))
 
 
 def _check_language_stats(
@@ -216,7 +209,9 @@ def _check_identity(report: CheckReport, meta: dict[str, Any], embedder: Embedde
 
 def _check_record(
     report: CheckReport, item_id: str, meta: Any, vector: Any, location: str
-) -> Item | None:
+) -> tuple[Item | None, bool]:
+    """The record's item (None when unreadable) and whether its vector is sound: present, of
+    the store's dimension and finite. Each fault found is added to `report`."""
     item: Item | None = None
     try:
         item = decode_item(item_id, meta, location)
@@ -229,7 +224,7 @@ def _check_record(
                 kind="missing_vector", message=f"item {item_id!r} has no vector", item_id=item_id
             )
         )
-        return item
+        return item, False
     array = np.asarray(vector, dtype=np.float64)
     if report.stored_dimension is not None and array.shape != (report.stored_dimension,):
         report.problems.append(
@@ -240,7 +235,8 @@ def _check_record(
                 item_id=item_id,
             )
         )
-    elif not np.all(np.isfinite(array)):
+        return item, False
+    if not np.all(np.isfinite(array)):
         report.problems.append(
             Problem(
                 kind="vector_not_finite",
@@ -248,7 +244,8 @@ def _check_record(
                 item_id=item_id,
             )
         )
-    return item
+        return item, False
+    return item, True
 
 
 def _compare_sample(

@@ -63,7 +63,7 @@ def test_bad_vectors_are_named(vector: list[float] | None, kind: str) -> None:
     """Chroma itself refuses such vectors today; a store it wrote under another version may not."""
     report = CheckReport(location="here", collection="c", stored_dimension=64)
     meta = {"item_json": ITEMS[0].model_dump_json()}
-    assert _check_record(report, "a", meta, vector, "here") == ITEMS[0]
+    assert _check_record(report, "a", meta, vector, "here") == (ITEMS[0], False)
     assert [(p.kind, p.item_id) for p in report.problems] == [(kind, "a")]
 
 
