@@ -13,7 +13,7 @@ the collection's: a writer recomputes them from the records before and after it 
 they disagree, so the last writer to finish leaves them right; a reader uses them as they are,
 with one warning. A lost write that only replaced records leaves the count as it was: `babelrec
 check`, which compares the statistics with every record, reports it, and `babelrec migrate`
-recomputes them.
+recomputes them (so does a later write that replaces or deletes a record they never counted).
 """
 
 from __future__ import annotations
@@ -166,13 +166,24 @@ class LanguageRecords:
         items: Sequence[Item],
     ) -> LanguageStats | None:
         """Take `removed` records out of `stats`, add `items` with their `vectors`, save, and
-        return the new stats (nothing when the store does not track its languages yet)."""
+        return the new stats (nothing when the store does not track its languages yet). Called
+        once the records are written: stats that cannot give up the replaced records are
+        recomputed from the records instead."""
         if stats is None:
             return None
         updated = LanguageStats(self.dimension, dict(stats.counts), dict(stats.sums))
         old, languages = vectors_and_languages(removed)
-        if languages:
-            updated.remove(old, languages)
+        try:
+            if languages:
+                updated.remove(old, languages)
+        except ValueError as exc:  # they never counted what this write replaced: a lost write
+            logger.warning(
+                "the language statistics of %r do not hold the records this write replaced "
+                "(%s); recomputing them from the records",
+                self.name,
+                exc,
+            )
+            return self._rebuild_until_steady()
         if items:
             updated.add(np.asarray(vectors), [item.language for item in items])
         self.save(updated, previous=stats)

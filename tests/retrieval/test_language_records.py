@@ -118,6 +118,25 @@ def test_a_delete_repairs_stats_a_lost_write_left_behind(store: VectorStore) -> 
     assert store.language_stats().counts == {"en": 2, "zh": 2}  # type: ignore[union-attr]
 
 
+def test_replacing_or_deleting_a_record_the_stats_never_counted_recomputes_them(
+    store: VectorStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lost write that only changed a record's language (the count stays): the next write of
+    that record used to fail ("removing more zh-language vectors than added") and roll back."""
+    vecs = vectors(4)
+    store.upsert(make_items(2), vecs[:2])
+    write_behind_the_stats(store, make_items(1, "i", "zh"), vecs[2:3])  # i0 now zh, stats: en 2
+    with caplog.at_level(logging.WARNING):
+        store.upsert(make_items(1, "i", "es"), vecs[3:4])
+    assert "do not hold the records this write replaced" in caplog.text
+    assert_stats_match_records(store)
+    assert store.language_stats().counts == {"en": 1, "es": 1}  # type: ignore[union-attr]
+    write_behind_the_stats(store, make_items(1, "i", "zh"), vecs[2:3])
+    store.delete(["i0"])
+    assert_stats_match_records(store)
+    assert store.language_stats().counts == {"en": 1}  # type: ignore[union-attr]
+
+
 def test_a_writer_whose_upsert_straddles_another_leaves_the_stats_right(
     store: VectorStore,
 ) -> None:
