@@ -28,6 +28,7 @@ import numpy as np
 from babelrec.errors import EmbeddingMismatchError, StoreError
 from babelrec.models import Item
 from babelrec.retrieval.language_space import LanguageStats
+from babelrec.retrieval.records import raw_records
 
 logger = logging.getLogger(__name__)
 
@@ -216,9 +217,8 @@ class LanguageRecords:
 
     def _item_records(self, page: int) -> Iterator[list[RawRecord]]:
         ids = list(self.items.get(include=[])["ids"])
-        for start in range(0, len(ids), page):
-            got = self.items.get(ids=ids[start : start + page], include=["embeddings", "metadatas"])
-            yield list(zip(got["embeddings"], got["metadatas"], strict=True))
+        for part in raw_records(self.items, ids, page):
+            yield [(vector, meta) for _, vector, meta in part]
 
     def clear(self) -> None:
         ids = self.collection.get(include=[])["ids"]

@@ -1,9 +1,11 @@
 """What one Chroma record of an item holds: its filterable fields, content hash and JSON in the
 metadata, and how that reads back into an `Item` (or a `StoredItemError` naming the record); and
-the two shapes a record is read back as, `StoredItem` and a search's `Hit`."""
+the two shapes a record is read back as, `StoredItem` and a search's `Hit`; and reading records
+raw, page by page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,3 +61,15 @@ def decode_item(item_id: str, meta: Any, location: str) -> Item:
     if item.id != item_id:
         raise StoredItemError(item_id, location, f"its item_json holds item {item.id!r}")
     return item
+
+
+def raw_records(
+    collection: Any, ids: Sequence[str], page: int
+) -> Iterator[list[tuple[str, Any, Any]]]:
+    """The records of `collection` among `ids` as (id, vector, metadata), readable or not, read
+    `page` ids at a time."""
+    for start in range(0, len(ids), page):
+        got = collection.get(
+            ids=list(ids[start : start + page]), include=["embeddings", "metadatas"]
+        )
+        yield list(zip(got["ids"], got["embeddings"], got["metadatas"], strict=True))

@@ -30,7 +30,13 @@ from babelrec.retrieval.hnsw_files import scrub_unused_slots, store_lock
 from babelrec.retrieval.identity import bind_embedder
 from babelrec.retrieval.language_records import LanguageRecords
 from babelrec.retrieval.language_space import LanguageStats
-from babelrec.retrieval.records import Hit, StoredItem, decode_item, item_metadata
+from babelrec.retrieval.records import (
+    Hit,
+    StoredItem,
+    decode_item,
+    item_metadata,
+    raw_records,
+)
 from babelrec.store_settings import DEFAULT_EF_SEARCH
 
 logger = logging.getLogger(__name__)
@@ -324,13 +330,8 @@ class VectorStore:
     def _snapshot(self, ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
         """The raw records (vector, metadata) among `ids`, readable or not, for a rollback."""
         raw: dict[str, tuple[Any, Any]] = {}
-        for part in _chunks(len(ids), self._batch_size()):
-            if not ids[part]:
-                continue
-            got = self.collection.get(ids=list(ids[part]), include=["metadatas", "embeddings"])
-            for item_id, vector, meta in zip(
-                got["ids"], got["embeddings"], got["metadatas"], strict=True
-            ):
+        for part in raw_records(self.collection, ids, self._batch_size()):
+            for item_id, vector, meta in part:
                 raw[item_id] = (np.asarray(vector, dtype=np.float32).tolist(), meta)
         return raw
 
