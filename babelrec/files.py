@@ -12,6 +12,7 @@ for the scratch folders of writers that build a folder of files.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import secrets
 import shutil
@@ -53,7 +54,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     old); returns those removed."""
     removed = []
     cutoff = time.time() - STALE_AFTER_S
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         pid = tmp.name[len(path.name) + 2 :].split(".")[0]
         with contextlib.suppress(OSError):
             if pid.isdigit() and tmp.stat().st_mtime < cutoff and not _process_exists(int(pid)):

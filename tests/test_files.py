@@ -99,3 +99,8 @@ def test_the_next_write_removes_what_killed_writers_left_and_nothing_else(tmp_pa
     assert not left_by_the_dead.exists()
     assert all(tmp.exists() for tmp in keep)
     assert path.read_text() == "new"
+    # a name glob would read as a pattern is matched as itself
+    odd = tmp_path / "report[1].json"
+    left = temporary(f".report[1].json.{dead.pid}.0a1b2c42.tmp", old=True)
+    write_atomic(odd, "new")
+    assert not left.exists()
